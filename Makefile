@@ -1,0 +1,38 @@
+# Thin wrapper over CMake. `make` builds build/bin/joinery (Debug, ASan+UBSan); `make test` runs every
+# test under ctest; `make demo` runs the Trainium example through `joinery simulate`; `make bench`
+# builds Release into build-release/ and runs the benchmarks.
+JOBS ?= $(shell nproc)
+BUILD ?= build
+RELEASE_BUILD ?= build-release
+
+.PHONY: all deps configure build test demo bench clean
+
+all: build
+
+deps:
+	@scripts/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug -DJOINERY_SANITIZE=ON
+
+configure: deps $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+demo: build
+	$(BUILD)/bin/joinery simulate --env KARPENTER_NODE_ROLE=KarpenterNodeRole-demo \
+	  --env EKS_CLUSTER_NAME=demo examples/trainium
+
+$(RELEASE_BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(RELEASE_BUILD) -DCMAKE_BUILD_TYPE=Release -DJOINERY_SANITIZE=OFF
+
+bench: deps $(RELEASE_BUILD)/CMakeCache.txt
+	cmake --build $(RELEASE_BUILD) -j $(JOBS) --target joinery_bench
+	$(RELEASE_BUILD)/bin/joinery_bench
+
+clean:
+	rm -rf $(BUILD) $(RELEASE_BUILD)
