@@ -1,6 +1,5 @@
 #include "joinery/api/labels.h"
 
-#include "absl/strings/match.h"
 
 namespace joinery::api {
 
@@ -27,7 +26,7 @@ bool InDomain(std::string_view key, std::string_view domain) {
   if (slash == std::string_view::npos) return false;
   std::string_view prefix = key.substr(0, slash);
   return prefix == domain ||
-         (prefix.size() > domain.size() && absl::EndsWith(prefix, domain) &&
+         (prefix.size() > domain.size() && prefix.ends_with(domain) &&
           prefix[prefix.size() - domain.size() - 1] == '.');
 }
 }  // namespace

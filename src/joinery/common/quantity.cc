@@ -1,20 +1,26 @@
 #include "joinery/common/quantity.h"
 
+#include <algorithm>
 #include <cctype>
 #include <limits>
 
-#include "absl/strings/str_cat.h"
+#include "joinery/common/strings.h"
 
 namespace joinery {
 namespace {
 
-using i128 = __int128;
-// Largest magnitude we accept, in milli-units (~9.2e15 units): keeps every sum of a few thousand
-// quantities far from int64 overflow.
-constexpr i128 kMaxMilli = std::numeric_limits<int64_t>::max() / 1024;
+__extension__ typedef __int128 i128;
+// Largest magnitude we accept, in milli-units: 2^59 milli, about 5.8e14 units (512 TiB of bytes).
+// That holds every real instance (the largest EC2 instance store is ~328 TiB, the largest memory
+// 32 TiB) while sums of 16 maximal quantities still fit in int64. (It used to be int64 max / 1024
+// milli, about 9e12 units, which rejected "32Ti" of memory and "64Ti" EBS volumes.)
+constexpr i128 kMaxMilli = std::numeric_limits<int64_t>::max() / 16;
+// Significant mantissa digits kept; more cannot matter for a value bounded by kMaxMilli except
+// through rounding, which `dropped_nonzero` tracks.
+constexpr size_t kMaxDigits = 40;
 
 absl::Status Invalid(std::string_view text, std::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat("quantity \"", text, "\": ", why));
+  return absl::InvalidArgumentError(StrCat("quantity \"", text, "\": ", why));
 }
 
 }  // namespace
@@ -27,11 +33,13 @@ absl::StatusOr<Quantity> Quantity::Parse(std::string_view text) {
     negative = s[0] == '-';
     s.remove_prefix(1);
   }
-  // Mantissa: digits, optional fraction. Leading zeros are harmless; we cap significant digits.
-  i128 mantissa = 0;
-  int frac_digits = 0;
-  int digits = 0;
+  // Mantissa: digits, optional fraction. Significant digits are kept as a decimal digit string so
+  // that the arithmetic below is exact whatever the suffix (a long fraction times 2^60 would not fit
+  // in any machine integer).
+  std::string digits;  // significant digits, no leading zeros
+  int64_t frac_digits = 0;
   bool seen_point = false;
+  bool any_digit = false;
   bool dropped_nonzero = false;  // fraction digits beyond our precision that were not zero
   size_t i = 0;
   for (; i < s.size(); ++i) {
@@ -42,21 +50,18 @@ absl::StatusOr<Quantity> Quantity::Parse(std::string_view text) {
       continue;
     }
     if (!std::isdigit(static_cast<unsigned char>(c))) break;
-    if (mantissa == 0 && c == '0' && !seen_point) continue;  // leading zero
-    if (digits >= 30) {
-      // More significant digits than any int64 milli value can hold; only trailing fraction
-      // digits may be dropped (they only matter for rounding up).
+    any_digit = true;
+    if (digits.size() >= kMaxDigits) {
+      // More significant digits than any int64 milli value needs; only trailing fraction digits may
+      // be dropped (they only matter for rounding up).
       if (!seen_point) return Invalid(text, "is too large");
       dropped_nonzero |= c != '0';
       continue;
     }
-    mantissa = mantissa * 10 + (c - '0');
-    if (mantissa != 0) ++digits;
     if (seen_point) ++frac_digits;
+    if (digits.empty() && c == '0') continue;  // leading zero
+    digits.push_back(c);
   }
-  // `i` indexes the suffix. There must have been at least one digit.
-  bool any_digit = false;
-  for (size_t j = 0; j < i; ++j) any_digit |= std::isdigit(static_cast<unsigned char>(s[j])) != 0;
   if (!any_digit) return Invalid(text, "must start with a number");
   std::string_view suffix = s.substr(i);
 
@@ -93,7 +98,9 @@ absl::StatusOr<Quantity> Quantity::Parse(std::string_view text) {
     if (exp.empty() || exp.size() > 4) return Invalid(text, "has an invalid exponent");
     int e = 0;
     for (char c : exp) {
-      if (!std::isdigit(static_cast<unsigned char>(c))) return Invalid(text, "has an invalid exponent");
+      if (!std::isdigit(static_cast<unsigned char>(c))) {
+        return Invalid(text, "has an invalid exponent");
+      }
       e = e * 10 + (c - '0');
     }
     pow10 = neg_exp ? -e : e;
@@ -102,29 +109,35 @@ absl::StatusOr<Quantity> Quantity::Parse(std::string_view text) {
     return Invalid(text, "has an unknown suffix");
   }
 
-  // milli = mantissa * 2^pow2 * 10^(pow10 + 3 - frac_digits), rounded up.
-  int p10 = pow10 + 3 - frac_digits;
-  i128 v = mantissa;
-  if (v != 0) {
-    for (int k = 0; k < pow2; ++k) {
-      v *= 2;
-      if (v > kMaxMilli) return Invalid(text, "is too large");
+  // milli = digits * 2^pow2 * 10^(pow10 + 3 - frac_digits), rounded up.
+  if (digits.empty()) return FromMilli(0, format);  // zero (dropped digits cannot be non-zero)
+  int64_t p10 = int64_t{pow10} + 3 - frac_digits;
+  // Multiply the decimal digit string by 2^pow2 (at most 60 doublings of a short string).
+  for (int k = 0; k < pow2; ++k) {
+    int carry = 0;
+    for (size_t j = digits.size(); j-- > 0;) {
+      int d = (digits[j] - '0') * 2 + carry;
+      digits[j] = static_cast<char>('0' + d % 10);
+      carry = d / 10;
     }
-    if (p10 > 0) {
-      for (int k = 0; k < p10; ++k) {
-        v *= 10;
-        if (v > kMaxMilli) return Invalid(text, "is too large");
-      }
-    } else if (p10 < 0) {
-      bool remainder = dropped_nonzero;
-      for (int k = 0; k < -p10 && v != 0; ++k) {
-        remainder |= (v % 10) != 0;
-        v /= 10;
-      }
-      if (remainder || v == 0) v += 1;  // round up to the next milli, as Kubernetes does
-    }
-    if (v > kMaxMilli) return Invalid(text, "is too large");
+    if (carry != 0) digits.insert(digits.begin(), static_cast<char>('0' + carry));
   }
+  // Split into the integer part (in milli-units) and a discarded fraction that forces rounding up.
+  const int64_t n = static_cast<int64_t>(digits.size());
+  int64_t int_len = n + p10;  // digits of the integer part, counting appended zeros
+  bool round_up = dropped_nonzero;
+  if (p10 < 0) {
+    int64_t keep = std::max<int64_t>(int_len, 0);
+    for (int64_t j = keep; j < n; ++j) round_up |= digits[static_cast<size_t>(j)] != '0';
+  }
+  // kMaxMilli has 18 digits; anything longer is too large.
+  if (int_len > 18) return Invalid(text, "is too large");
+  i128 v = 0;
+  for (int64_t j = 0; j < int_len; ++j) {
+    v = v * 10 + (j < n ? digits[static_cast<size_t>(j)] - '0' : 0);
+  }
+  if (round_up) v += 1;  // round up to the next milli, as Kubernetes does
+  if (v > kMaxMilli) return Invalid(text, "is too large");
   int64_t milli = static_cast<int64_t>(v);
   return FromMilli(negative ? -milli : milli, format);
 }
@@ -135,7 +148,7 @@ int64_t Quantity::value() const {
 }
 
 std::string Quantity::ToString() const {
-  if (milli_ % 1000 != 0) return absl::StrCat(milli_, "m");
+  if (milli_ % 1000 != 0) return StrCat(milli_, "m");
   int64_t v = milli_ / 1000;
   if (v == 0) return "0";
   if (format_ == Format::kBinarySI) {
@@ -145,7 +158,7 @@ std::string Quantity::ToString() const {
       v /= 1024;
       ++k;
     }
-    return absl::StrCat(v, kBin[k]);
+    return StrCat(v, kBin[k]);
   }
   static constexpr const char* kDec[] = {"", "k", "M", "G", "T", "P", "E"};
   int k = 0;
@@ -153,8 +166,8 @@ std::string Quantity::ToString() const {
     v /= 1000;
     ++k;
   }
-  if (format_ == Format::kDecimalExponent) return k == 0 ? absl::StrCat(v) : absl::StrCat(v, "e", 3 * k);
-  return absl::StrCat(v, kDec[k]);
+  if (format_ == Format::kDecimalExponent) return k == 0 ? StrCat(v) : StrCat(v, "e", 3 * k);
+  return StrCat(v, kDec[k]);
 }
 
 void AddInto(ResourceList& a, const ResourceList& b) {
@@ -207,7 +220,7 @@ std::string ResourceListToString(const ResourceList& r) {
   std::string out;
   for (const auto& [k, q] : r) {
     if (!out.empty()) out += ", ";
-    absl::StrAppend(&out, k, "=", q.ToString());
+    StrAppend(out, k, "=", q.ToString());
   }
   return out;
 }
@@ -215,7 +228,7 @@ std::string ResourceListToString(const ResourceList& r) {
 absl::StatusOr<Duration> ParseDuration(std::string_view text, bool allow_never) {
   if (allow_never && text == "Never") return Duration{std::nullopt, std::string(text)};
   auto bad = [&] {
-    return absl::InvalidArgumentError(absl::StrCat(
+    return absl::InvalidArgumentError(StrCat(
         "duration \"", text, "\" must match ", allow_never ? "^(([0-9]+(s|m|h))+|Never)$" : "^([0-9]+(s|m|h))+$"));
   };
   if (text.empty()) return bad();

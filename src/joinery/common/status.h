@@ -6,7 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/str_cat.h"
+#include "joinery/common/strings.h"
 
 #define JOINERY_CONCAT_INNER(a, b) a##b
 #define JOINERY_CONCAT(a, b) JOINERY_CONCAT_INNER(a, b)
@@ -31,7 +31,7 @@ namespace joinery {
 // Returns `status` with `context` prepended to its message ("context: message"), same code.
 inline absl::Status Annotate(const absl::Status& status, std::string_view context) {
   if (status.ok()) return status;
-  return absl::Status(status.code(), absl::StrCat(context, ": ", status.message()));
+  return absl::Status(status.code(), StrCat(context, ": ", status.message()));
 }
 
 }  // namespace joinery

@@ -1,0 +1,293 @@
+#include "joinery/simulate/simulate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "joinery/api/decode.h"
+#include "joinery/api/labels.h"
+#include "joinery/common/status.h"
+#include "joinery/common/strings.h"
+
+namespace joinery::simulate {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+api::Pod PodFromTemplate(const api::PodTemplateSpec& t, const api::ObjectMeta& owner,
+                         std::string_view kind, int ordinal, const api::Source& source) {
+  api::Pod p;
+  p.metadata = t.metadata;
+  p.metadata.name = StrCat(owner.name, "-", ordinal);
+  p.metadata.namespace_ = owner.namespace_.empty() ? "default" : owner.namespace_;
+  p.metadata.creation_timestamp = owner.creation_timestamp;
+  p.metadata.owner_references = {{.api_version = kind == "Job" ? "batch/v1" : "apps/v1",
+                                   .kind = std::string(kind),
+                                   .name = owner.name,
+                                   .uid = owner.uid,
+                                   .controller = true}};
+  p.spec = t.spec;
+  p.source = source;
+  return p;
+}
+
+double RoundPrice(double v) { return std::round(v * 1e6) / 1e6; }
+
+std::string FormatPrice(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "$%.4f", v);
+  return buf;
+}
+
+json ResourcesJson(const ResourceList& r) {
+  json o = json::object();
+  for (const auto& [k, q] : r) o[k] = q.ToString();
+  return o;
+}
+
+json TaintsJson(const std::vector<api::Taint>& taints) {
+  json a = json::array();
+  for (const auto& t : taints) {
+    json o = {{"key", t.key}};
+    if (!t.value.empty()) o["value"] = t.value;
+    o["effect"] = t.effect;
+    a.push_back(std::move(o));
+  }
+  return a;
+}
+
+// Prints rows as kubectl does: columns left-aligned, separated by three spaces.
+std::string Table(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> width;
+  for (const auto& r : rows) {
+    if (width.size() < r.size()) width.resize(r.size(), 0);
+    for (size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line;
+    for (size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line.append(width[i] - r[i].size() + 3, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<api::Pod> ExpandWorkloads(const api::Manifests& m) {
+  std::vector<api::Pod> pods;
+  for (const auto& d : m.deployments) {
+    for (int i = 0; i < d.replicas; ++i) pods.push_back(PodFromTemplate(d.template_, d.metadata, "Deployment", i, d.source));
+  }
+  for (const auto& r : m.replica_sets) {
+    for (int i = 0; i < r.replicas; ++i) pods.push_back(PodFromTemplate(r.template_, r.metadata, "ReplicaSet", i, r.source));
+  }
+  for (const auto& s : m.stateful_sets) {
+    for (int i = 0; i < s.replicas; ++i) pods.push_back(PodFromTemplate(s.template_, s.metadata, "StatefulSet", i, s.source));
+  }
+  for (const auto& j : m.jobs) {
+    int n = j.parallelism;
+    if (j.completions) n = std::min(n, *j.completions);
+    for (int i = 0; i < n; ++i) pods.push_back(PodFromTemplate(j.template_, j.metadata, "Job", i, j.source));
+  }
+  return pods;
+}
+
+solver::Snapshot BuildSnapshot(const api::Manifests& m,
+                               std::shared_ptr<const cloudprovider::InstanceTypes> instance_types,
+                               const solver::Options& options, std::vector<std::string>* warnings) {
+  solver::Snapshot s;
+  s.options = options;
+  s.instance_types = std::move(instance_types);
+  s.node_pools = m.node_pools;
+  s.daemon_sets = m.daemon_sets;
+
+  std::map<std::string, size_t, std::less<>> node_index;
+  for (const auto& n : m.nodes) {
+    solver::ExistingNode en;
+    en.node = n;
+    // Karpenter-managed nodes count as initialized once labelled so; others are ready as given.
+    bool managed = n.metadata.labels.contains(api::kLabelNodePool);
+    auto init = n.metadata.labels.find(api::kLabelInitialized);
+    en.initialized = !managed || (init != n.metadata.labels.end() && init->second == "true");
+    node_index.emplace(n.metadata.name, s.nodes.size());
+    s.nodes.push_back(std::move(en));
+  }
+  for (const auto& nc : m.node_claims) {
+    if (!nc.status.node_name.empty() && node_index.contains(nc.status.node_name)) continue;
+    s.node_claims.push_back(nc);
+  }
+
+  std::vector<api::Pod> all = m.pods;
+  std::vector<api::Pod> expanded = ExpandWorkloads(m);
+  all.insert(all.end(), expanded.begin(), expanded.end());
+  for (auto& p : all) {
+    if (p.status.phase == "Succeeded" || p.status.phase == "Failed") continue;
+    if (!p.spec.node_name.empty()) {
+      auto it = node_index.find(p.spec.node_name);
+      if (it != node_index.end()) {
+        s.nodes[it->second].pods.push_back(std::move(p));
+      } else if (warnings != nullptr) {
+        warnings->push_back(StrCat("pod ", p.metadata.namespace_, "/", p.metadata.name,
+                                   " is bound to node ", p.spec.node_name,
+                                   ", which is not in the input; ignoring it"));
+      }
+      continue;
+    }
+    bool daemon = std::any_of(p.metadata.owner_references.begin(), p.metadata.owner_references.end(),
+                              [](const api::OwnerReference& o) { return o.kind == "DaemonSet"; });
+    if (daemon) continue;  // DaemonSet pods are never provisioned for
+    s.pods.push_back(std::move(p));
+  }
+
+  if (warnings != nullptr && !m.node_classes.empty()) {
+    for (const auto& np : m.node_pools) {
+      const auto& ref = np.template_.spec.node_class_ref;
+      bool found = std::any_of(m.node_classes.begin(), m.node_classes.end(),
+                               [&](const api::EC2NodeClass& c) { return c.metadata.name == ref.name; });
+      if (!found && ref.kind == "EC2NodeClass") {
+        warnings->push_back(StrCat("NodePool ", np.metadata.name, " references EC2NodeClass ", ref.name,
+                                   ", which is not in the input; simulating as if it were ready"));
+      }
+    }
+  }
+  return s;
+}
+
+absl::StatusOr<Simulation> Run(const SimulateOptions& options) {
+  Simulation sim;
+  api::DecodeOptions dopts;
+  for (const auto& [k, v] : options.env) dopts.env.emplace(k, v);
+  ASSIGN_OR_RETURN(sim.manifests, api::LoadManifests(options.paths, dopts));
+  cloudprovider::InstanceTypes catalog;
+  if (!options.instance_types_file.empty()) {
+    ASSIGN_OR_RETURN(catalog, cloudprovider::LoadCatalogFile(options.instance_types_file, options.catalog));
+  } else {
+    ASSIGN_OR_RETURN(catalog, cloudprovider::EmbeddedCatalog(options.catalog));
+  }
+  auto shared = std::make_shared<const cloudprovider::InstanceTypes>(std::move(catalog));
+  sim.snapshot = BuildSnapshot(sim.manifests, shared, options.solver, &sim.warnings);
+  ASSIGN_OR_RETURN(sim.plan, solver::Solve(sim.snapshot));
+  sim.spot_discount = options.catalog.spot_discount;
+  for (const auto& nc : sim.plan.node_claims) sim.any_spot |= nc.launch.price_simulated;
+  return sim;
+}
+
+std::string RenderJson(const Simulation& sim) {
+  const solver::Plan& plan = sim.plan;
+  json out;
+  json claims = json::array();
+  for (const auto& nc : plan.node_claims) {
+    json c;
+    c["name"] = nc.name;
+    c["nodePool"] = nc.node_pool;
+    c["nodeClass"] = nc.node_class_ref.name;
+    c["instanceType"] = nc.launch.instance_type;
+    c["capacityType"] = nc.launch.capacity_type;
+    c["zone"] = nc.launch.zone;
+    c["price"] = RoundPrice(nc.launch.price);
+    c["priceSimulated"] = nc.launch.price_simulated;
+    if (nc.launch.price_simulated) {
+      c["priceNote"] = StrCat("simulated spot price: on-demand list price x ", RoundPrice(1 - sim.spot_discount));
+    }
+    c["instanceTypeOptions"] = nc.instance_type_options;
+    json labels = json::object();
+    for (const auto& [k, v] : nc.labels) labels[k] = v;
+    c["labels"] = std::move(labels);
+    c["taints"] = TaintsJson(nc.taints);
+    c["startupTaints"] = TaintsJson(nc.startup_taints);
+    c["pods"] = nc.pods;
+    c["requests"] = ResourcesJson(nc.requests);
+    c["capacity"] = ResourcesJson(nc.capacity);
+    c["allocatable"] = ResourcesJson(nc.allocatable);
+    json reqs = json::array();
+    for (const auto& r : nc.requirements) {
+      json o = {{"key", r.key}, {"operator", r.operator_}};
+      if (!r.values.empty() || r.operator_ == "In" || r.operator_ == "NotIn") o["values"] = r.values;
+      if (r.min_values) o["minValues"] = *r.min_values;
+      reqs.push_back(std::move(o));
+    }
+    c["requirements"] = std::move(reqs);
+    if (nc.min_values_relaxed) c["minValuesRelaxed"] = true;
+    claims.push_back(std::move(c));
+  }
+  out["nodeClaims"] = std::move(claims);
+  json existing = json::array();
+  for (const auto& e : plan.existing_nodes) {
+    existing.push_back({{"name", e.name}, {"kind", e.is_node_claim ? "NodeClaim" : "Node"}, {"pods", e.pods}});
+  }
+  out["existingNodes"] = std::move(existing);
+  json unsched = json::array();
+  for (const auto& u : plan.unschedulable) unsched.push_back({{"pod", u.pod}, {"reason", u.reason}});
+  out["unschedulable"] = std::move(unsched);
+  size_t placed = 0;
+  for (const auto& nc : plan.node_claims) placed += nc.pods.size();
+  for (const auto& e : plan.existing_nodes) placed += e.pods.size();
+  out["cost"] = {{"perHour", RoundPrice(plan.cost_per_hour)},
+                 {"currency", "USD"},
+                 {"includesSimulatedSpotPrices", sim.any_spot}};
+  out["summary"] = {{"pods", sim.snapshot.pods.size()},
+                    {"scheduled", placed},
+                    {"unschedulable", plan.unschedulable.size()},
+                    {"nodeClaims", plan.node_claims.size()}};
+  out["warnings"] = sim.warnings;
+  return out.dump(2) + "\n";
+}
+
+std::string RenderTable(const Simulation& sim) {
+  const solver::Plan& plan = sim.plan;
+  std::string out;
+  if (plan.node_claims.empty()) {
+    out += "No new nodes needed.\n";
+  } else {
+    std::vector<std::vector<std::string>> rows = {
+        {"NODECLAIM", "NODEPOOL", "INSTANCE-TYPE", "CAPACITY", "ZONE", "PRICE/HR", "OPTIONS", "PODS"}};
+    for (const auto& nc : plan.node_claims) {
+      rows.push_back({nc.name, nc.node_pool, nc.launch.instance_type, nc.launch.capacity_type,
+                      nc.launch.zone, FormatPrice(nc.launch.price) + (nc.launch.price_simulated ? "*" : ""),
+                      StrCat(nc.instance_type_options.size()), StrCat(nc.pods.size())});
+    }
+    out += Table(rows);
+    out += "\n";
+    std::vector<std::vector<std::string>> pods = {{"POD", "NODE"}};
+    for (const auto& nc : plan.node_claims) {
+      for (const auto& p : nc.pods) pods.push_back({p, StrCat("nodeclaim/", nc.name)});
+    }
+    for (const auto& e : plan.existing_nodes) {
+      for (const auto& p : e.pods) pods.push_back({p, StrCat(e.is_node_claim ? "nodeclaim/" : "node/", e.name)});
+    }
+    out += Table(pods);
+  }
+  if (plan.node_claims.empty() && !plan.existing_nodes.empty()) {
+    std::vector<std::vector<std::string>> pods = {{"POD", "NODE"}};
+    for (const auto& e : plan.existing_nodes) {
+      for (const auto& p : e.pods) pods.push_back({p, StrCat(e.is_node_claim ? "nodeclaim/" : "node/", e.name)});
+    }
+    out += "\n" + Table(pods);
+  }
+  if (!plan.unschedulable.empty()) {
+    out += "\n";
+    std::vector<std::vector<std::string>> rows = {{"UNSCHEDULABLE", "REASON"}};
+    for (const auto& u : plan.unschedulable) rows.push_back({u.pod, u.reason});
+    out += Table(rows);
+  }
+  size_t placed = 0;
+  for (const auto& nc : plan.node_claims) placed += nc.pods.size();
+  for (const auto& e : plan.existing_nodes) placed += e.pods.size();
+  out += StrCat("\n", plan.node_claims.size(), " new node(s), ", placed, "/", sim.snapshot.pods.size(),
+                " pod(s) scheduled, ", FormatPrice(plan.cost_per_hour), "/hour (", "USD, on-demand list prices",
+                sim.any_spot ? "; * simulated spot price" : "", ")\n");
+  if (sim.any_spot) {
+    out += StrCat("* spot prices are simulated: on-demand list price x ", RoundPrice(1 - sim.spot_discount),
+                  " (--spot-discount ", sim.spot_discount, ")\n");
+  }
+  for (const auto& w : sim.warnings) out += StrCat("warning: ", w, "\n");
+  return out;
+}
+
+}  // namespace joinery::simulate

@@ -1,0 +1,1010 @@
+#include "joinery/solver/solver.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <limits>
+#include <numeric>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "joinery/common/strings.h"
+#include "joinery/api/labels.h"
+#include "joinery/common/status.h"
+#include "joinery/scheduling/requirements.h"
+#include "joinery/scheduling/resources.h"
+#include "joinery/scheduling/taints.h"
+
+namespace joinery::solver {
+namespace {
+
+using cloudprovider::InstanceType;
+using cloudprovider::Offering;
+using scheduling::Requirement;
+using scheduling::Requirements;
+using Vec = std::vector<int64_t>;  // milli-units per interned resource
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+std::string ToLower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+api::Toleration PreferNoScheduleToleration() {
+  api::Toleration t;
+  t.operator_ = "Exists";
+  t.effect = "PreferNoSchedule";
+  return t;
+}
+
+std::string HostnamePlaceholder(int n) {
+  std::string digits = StrCat(n);
+  if (digits.size() < 4) digits.insert(0, 4 - digits.size(), '0');
+  return StrCat("hostname-placeholder-", digits);
+}
+
+// Interns resource names so that hot-path arithmetic runs on dense vectors.
+class ResourceIndex {
+ public:
+  int Intern(std::string_view name) {
+    auto it = index_.find(name);
+    if (it != index_.end()) return it->second;
+    int i = static_cast<int>(names_.size());
+    names_.emplace_back(name);
+    index_.emplace(names_.back(), i);
+    return i;
+  }
+  void InternAll(const ResourceList& r) {
+    for (const auto& [k, q] : r) Intern(k);
+  }
+  int Find(std::string_view name) const {
+    auto it = index_.find(name);
+    return it == index_.end() ? -1 : it->second;
+  }
+  size_t size() const { return names_.size(); }
+  // Every name must have been interned before the first Dense() call.
+  Vec Dense(const ResourceList& r) const {
+    Vec v(names_.size(), 0);
+    for (const auto& [k, q] : r) {
+      int i = Find(k);
+      if (i >= 0) v[i] = q.milli();
+    }
+    return v;
+  }
+  ResourceList Sparse(const Vec& v) const {
+    ResourceList out;
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (v[i] == 0) continue;
+      const std::string& n = names_[i];
+      bool binary = n == api::kResourceMemory || n == api::kResourceEphemeralStorage ||
+                    std::string_view(n).starts_with("hugepages-");
+      out.emplace(n, Quantity::FromMilli(v[i], binary ? Quantity::Format::kBinarySI
+                                                      : Quantity::Format::kDecimalSI));
+    }
+    return out;
+  }
+  // Karpenter prints resource lists as JSON objects in messages.
+  std::string ToJson(const Vec& v) const {
+    std::vector<std::string> parts;
+    for (const auto& [k, q] : Sparse(v)) parts.push_back(StrCat("\"", k, "\":\"", q.ToString(), "\""));
+    return StrCat("{", StrJoin(parts, ","), "}");
+  }
+
+ private:
+  std::vector<std::string> names_;
+  std::map<std::string, int, std::less<>> index_;
+};
+
+void AddVec(Vec& a, const Vec& b) {
+  for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
+}
+Vec Sum(const Vec& a, const Vec& b) {
+  Vec out = a;
+  AddVec(out, b);
+  return out;
+}
+// requests ≤ available for every resource the requests ask for.
+bool FitsVec(const Vec& requests, const Vec& available) {
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (requests[i] > 0 && requests[i] > available[i]) return false;
+  }
+  return true;
+}
+
+struct ITData {
+  const InstanceType* it = nullptr;
+  Requirements reqs;
+  Vec allocatable;
+  Vec capacity;  // includes nodes: 1 for limit accounting
+  bool exotic = false;
+};
+
+bool OfferingCompatible(const Offering& o, const Requirements& reqs) {
+  const Requirement* zone = reqs.Find(api::kLabelZone);
+  if (zone != nullptr && !zone->Has(o.zone)) return false;
+  const Requirement* ct = reqs.Find(api::kLabelCapacityType);
+  if (ct != nullptr && !ct->Has(o.capacity_type)) return false;
+  return true;
+}
+
+double CheapestCompatiblePrice(const InstanceType& it, const Requirements& reqs) {
+  double best = kInf;
+  for (const auto& o : it.offerings) {
+    if (o.available && OfferingCompatible(o, reqs)) best = std::min(best, o.price);
+  }
+  return best;
+}
+
+bool HasCompatibleOffering(const InstanceType& it, const Requirements& reqs) {
+  for (const auto& o : it.offerings) {
+    if (o.available && OfferingCompatible(o, reqs)) return true;
+  }
+  return false;
+}
+
+struct Template {
+  const api::NodePool* pool = nullptr;
+  Requirements reqs;
+  std::vector<int> options;  // indices into the instance-type table, prefiltered
+  absl::flat_hash_map<int, Vec> daemon_overhead;  // per option
+  std::string node_class_label;  // e.g. karpenter.k8s.aws/ec2nodeclass
+};
+
+struct Prefs {
+  std::vector<api::NodeSelectorTerm> required_terms;
+  std::vector<api::PreferredSchedulingTerm> preferred;  // heaviest first
+  bool tolerate_prefer_no_schedule = false;
+};
+
+struct PodData {
+  const api::Pod* pod = nullptr;
+  std::string key;  // namespace/name
+  Vec requests;
+  std::string ignored;  // non-empty: Karpenter would not provision for this pod (reason)
+};
+
+struct NodeState {
+  std::string name;
+  bool is_claim = false;
+  bool initialized = true;
+  Requirements reqs;
+  std::vector<api::Taint> taints;
+  Vec available;
+  std::vector<std::string> placed;
+};
+
+struct Claim {
+  int tmpl = 0;
+  std::string hostname;
+  Requirements reqs;
+  std::vector<int> options;
+  Vec requests;  // sum of pod requests (no daemon overhead)
+  Vec max_room;  // per resource, max over options of allocatable − daemon overhead
+  std::vector<int> pods;
+  bool min_values_relaxed = false;
+};
+
+// Which of Karpenter's three instance-type criteria some type met, to explain a failure.
+struct FilterFlags {
+  bool requirements_met = false, fits = false, has_offering = false;
+  bool requirements_and_fits = false, requirements_and_offering = false, fits_and_offering = false;
+};
+
+std::string FilterErrorMessage(const FilterFlags& f, const std::string& reqs, const std::string& res,
+                               bool huge_cpu) {
+  std::string tail = StrCat(", requirements=", reqs, ", resources=", res);
+  if (!f.requirements_met && !f.fits && !f.has_offering)
+    return "no instance type met the scheduling requirements or had enough resources or had a "
+           "required offering" + tail;
+  if (!f.requirements_met && !f.fits)
+    return "no instance type met the scheduling requirements or had enough resources" + tail;
+  if (!f.requirements_met && !f.has_offering)
+    return "no instance type met the scheduling requirements or had a required offering" + tail;
+  if (!f.fits && !f.has_offering)
+    return "no instance type had enough resources or had a required offering" + tail;
+  if (!f.requirements_met) return "no instance type met all requirements" + tail;
+  if (!f.fits) {
+    std::string m = "no instance type has enough resources" + tail;
+    if (huge_cpu) m += " (CPU request >= 1 Million, m vs M typo?)";
+    return m;
+  }
+  if (!f.has_offering) return "no instance type has the required offering" + tail;
+  if (f.requirements_and_fits)
+    return "no instance type which met the scheduling requirements and had enough resources, had "
+           "a required offering" + tail;
+  if (f.fits_and_offering)
+    return "no instance type which had enough resources and the required offering met the "
+           "scheduling requirements" + tail;
+  if (f.requirements_and_offering)
+    return "no instance type which met the scheduling requirements and the required offering had "
+           "the required resources" + tail;
+  return "no instance type met the requirements/resources/offering tuple" + tail;
+}
+
+bool operator==(const Requirement& a, const Requirement& b) {
+  return a.key() == b.key() && a.complement() == b.complement() && a.values() == b.values() &&
+         a.gte() == b.gte() && a.lte() == b.lte() && a.min_values() == b.min_values();
+}
+bool SameRequirements(const Requirements& a, const Requirements& b) {
+  if (a.items().size() != b.items().size()) return false;
+  auto ia = a.items().begin();
+  auto ib = b.items().begin();
+  for (; ia != a.items().end(); ++ia, ++ib) {
+    if (!(ia->second == ib->second)) return false;
+  }
+  return true;
+}
+
+// Distinct values of `key` across the instance types, as Karpenter counts them for minValues.
+size_t DistinctValues(const std::vector<int>& options, const std::vector<ITData>& types,
+                      const Requirement& req) {
+  absl::flat_hash_set<std::string> seen;
+  for (int i : options) {
+    const InstanceType& it = *types[i].it;
+    if (req.key() == api::kLabelZone || req.key() == api::kLabelCapacityType) {
+      for (const auto& o : it.offerings) {
+        const std::string& v = req.key() == api::kLabelZone ? o.zone : o.capacity_type;
+        if (req.Has(v)) seen.insert(v);
+      }
+    } else {
+      auto l = it.labels.find(req.key());
+      if (l != it.labels.end() && req.Has(l->second)) seen.insert(l->second);
+    }
+  }
+  return seen.size();
+}
+
+// The first requirement whose minValues the options cannot meet, or "" when all are met.
+std::string UnmetMinValues(const std::vector<int>& options, const std::vector<ITData>& types,
+                           const Requirements& reqs) {
+  std::vector<std::string> unmet;
+  for (const auto& [k, r] : reqs.items()) {
+    if (!r.min_values()) continue;
+    if (DistinctValues(options, types, r) < static_cast<size_t>(*r.min_values())) unmet.push_back(k);
+  }
+  return StrJoin(unmet, ", ");
+}
+
+std::string DeterministicSuffix(std::string_view pool, int ordinal) {
+  static constexpr std::string_view kAlphabet = "bcdfghjklmnpqrstvwxz2456789";
+  uint64_t h = 1469598103934665603ULL;
+  auto mix = [&](std::string_view s) {
+    for (char c : s) {
+      h ^= static_cast<unsigned char>(c);
+      h *= 1099511628211ULL;
+    }
+  };
+  mix(pool);
+  mix(StrCat("/", ordinal));
+  std::string out;
+  for (int i = 0; i < 5; ++i) {
+    out += kAlphabet[h % kAlphabet.size()];
+    h /= kAlphabet.size();
+  }
+  return out;
+}
+
+class Scheduler {
+ public:
+  explicit Scheduler(const Snapshot& s) : snap_(s) {}
+
+  Plan Run() {
+    Intern();
+    BuildInstanceTypes();
+    BuildTemplates();
+    BuildExistingNodes();
+    BuildPods();
+    Schedule();
+    return Finalize();
+  }
+
+ private:
+  // ---- setup ----
+
+  void Intern() {
+    res_.Intern(api::kResourceCPU);
+    res_.Intern(api::kResourceMemory);
+    res_.Intern(api::kResourcePods);
+    res_.Intern(api::kResourceNodes);
+    for (const auto& it : *snap_.instance_types) {
+      res_.InternAll(it.capacity);
+    }
+    for (const auto& p : snap_.pods) res_.InternAll(scheduling::PodSchedulingRequests(p.spec));
+    for (const auto& np : snap_.node_pools) res_.InternAll(np.limits);
+    for (const auto& ds : snap_.daemon_sets) res_.InternAll(scheduling::PodSchedulingRequests(ds.template_.spec));
+    for (const auto& n : snap_.nodes) {
+      res_.InternAll(n.node.allocatable);
+      res_.InternAll(n.node.capacity);
+      for (const auto& p : n.pods) res_.InternAll(scheduling::PodSchedulingRequests(p.spec));
+    }
+    for (const auto& nc : snap_.node_claims) {
+      res_.InternAll(nc.status.allocatable);
+      res_.InternAll(nc.status.capacity);
+    }
+    nodes_idx_ = res_.Find(api::kResourceNodes);
+    cpu_idx_ = res_.Find(api::kResourceCPU);
+  }
+
+  void BuildInstanceTypes() {
+    const auto& wk = api::WellKnownLabels();
+    types_.reserve(snap_.instance_types->size());
+    for (const auto& it : *snap_.instance_types) {
+      ITData d;
+      d.it = &it;
+      d.reqs = Requirements::FromLabels(it.labels);
+      std::vector<std::string> zones, cts;
+      for (const auto& o : it.offerings) {
+        zones.push_back(o.zone);
+        cts.push_back(o.capacity_type);
+      }
+      d.reqs.Add(Requirement::In(std::string(api::kLabelZone), zones));
+      d.reqs.Add(Requirement::In(std::string(api::kLabelCapacityType), cts));
+      // Provider labels a type does not have are "DoesNotExist" on it (e.g. GPU labels on CPU types).
+      for (std::string_view k : wk) {
+        if (k.starts_with("karpenter.k8s.aws/instance-") && !it.labels.contains(k) &&
+            k != api::kLabelInstanceTenancy) {
+          d.reqs.Add(Requirement::DoesNotExist(std::string(k)));
+        }
+      }
+      d.allocatable = res_.Dense(it.Allocatable());
+      d.capacity = res_.Dense(it.capacity);
+      d.capacity[nodes_idx_] = 1000;
+      for (std::string_view r : {api::kResourceNvidiaGPU, api::kResourceAMDGPU, api::kResourceNeuron,
+                                 std::string_view("habana.ai/gaudi")}) {
+        auto c = it.capacity.find(r);
+        if (c != it.capacity.end() && !c->second.IsZero()) d.exotic = true;
+      }
+      auto size = it.labels.find(api::kLabelInstanceSize);
+      if (size != it.labels.end() && Contains(size->second, "metal")) d.exotic = true;
+      types_.push_back(std::move(d));
+    }
+  }
+
+  // DaemonSet pods that would run on a node with these requirements and taints.
+  bool DaemonCompatible(const api::DaemonSet& ds, const Requirements& node_reqs,
+                        const std::vector<api::Taint>& taints) const {
+    std::vector<api::Toleration> tols = ds.template_.spec.tolerations;
+    tols.push_back(PreferNoScheduleToleration());
+    if (!scheduling::CheckTaints(taints, tols).ok()) return false;
+    auto base = Requirements::FromLabels(ds.template_.spec.node_selector);
+    std::vector<api::NodeSelectorTerm> terms;
+    const auto& aff = ds.template_.spec.affinity;
+    if (aff && aff->node_affinity && aff->node_affinity->required) terms = *aff->node_affinity->required;
+    if (terms.empty()) terms.emplace_back();
+    for (const auto& term : terms) {
+      auto t = Requirements::FromSelector(term.match_expressions);
+      if (!t.ok()) continue;
+      Requirements r = base;
+      r.Add(*t);
+      if (node_reqs.Compatible(r, api::WellKnownLabels()).ok()) return true;
+    }
+    return false;
+  }
+
+  void BuildTemplates() {
+    std::vector<const api::NodePool*> pools;
+    for (const auto& np : snap_.node_pools) {
+      if (np.replicas.has_value()) continue;  // static NodePools are not provisioned dynamically
+      if (np.metadata.deletion_timestamp.has_value()) continue;
+      pools.push_back(&np);
+    }
+    // Weight descending, then name (Karpenter: ties by name descending).
+    std::stable_sort(pools.begin(), pools.end(), [](const api::NodePool* a, const api::NodePool* b) {
+      if (a->EffectiveWeight() != b->EffectiveWeight()) return a->EffectiveWeight() > b->EffectiveWeight();
+      return a->metadata.name > b->metadata.name;
+    });
+    have_node_pools_ = !pools.empty();
+    for (const api::NodePool* np : pools) {
+      Template t;
+      t.pool = np;
+      auto reqs = Requirements::FromSelector(np->template_.spec.requirements);
+      if (!reqs.ok()) continue;  // validation rejects these before Solve
+      t.reqs = *reqs;
+      t.reqs.Add(Requirements::FromLabels(np->template_.labels));
+      t.reqs.Add(Requirement::In(std::string(api::kLabelNodePool), {np->metadata.name}));
+      const auto& ref = np->template_.spec.node_class_ref;
+      if (!ref.group.empty() && !ref.kind.empty()) {
+        t.node_class_label = StrCat(ref.group, "/", ToLower(ref.kind));
+        t.reqs.Add(Requirement::In(t.node_class_label, {ref.name}));
+      }
+      for (const auto& taint : np->template_.spec.taints) {
+        if (taint.effect == "PreferNoSchedule") any_prefer_no_schedule_ = true;
+      }
+      for (int i = 0; i < static_cast<int>(types_.size()); ++i) {
+        const ITData& d = types_[i];
+        if (!d.reqs.Intersects(t.reqs).ok() || !HasCompatibleOffering(*d.it, t.reqs)) continue;
+        Vec overhead(res_.size(), 0);
+        Requirements node_reqs = t.reqs;
+        node_reqs.Add(d.reqs);
+        for (const auto& ds : snap_.daemon_sets) {
+          if (DaemonCompatible(ds, node_reqs, np->template_.spec.taints)) {
+            AddVec(overhead, res_.Dense(scheduling::PodSchedulingRequests(ds.template_.spec)));
+          }
+        }
+        t.options.push_back(i);
+        t.daemon_overhead.emplace(i, std::move(overhead));
+      }
+      if (t.options.empty()) continue;  // Karpenter: NoCompatibleInstanceTypes, template skipped
+      if (!np->limits.empty()) {
+        Vec lim(res_.size(), std::numeric_limits<int64_t>::max());
+        for (const auto& [k, q] : np->limits) lim[res_.Find(k)] = q.milli();
+        remaining_.emplace(np->metadata.name, std::move(lim));
+      }
+      templates_.push_back(std::move(t));
+    }
+  }
+
+  void ChargeLimits(const std::string& pool, const Vec& capacity) {
+    auto it = remaining_.find(pool);
+    if (it == remaining_.end()) return;
+    for (size_t i = 0; i < capacity.size(); ++i) {
+      if (it->second[i] != std::numeric_limits<int64_t>::max()) it->second[i] -= capacity[i];
+    }
+  }
+
+  Vec DaemonOverheadOn(const Requirements& reqs, const std::vector<api::Taint>& taints,
+                       const std::vector<api::Pod>& running) const {
+    Vec overhead(res_.size(), 0);
+    for (const auto& ds : snap_.daemon_sets) {
+      bool present = std::any_of(running.begin(), running.end(), [&](const api::Pod& p) {
+        return std::any_of(p.metadata.owner_references.begin(), p.metadata.owner_references.end(),
+                           [&](const api::OwnerReference& o) {
+                             return o.kind == "DaemonSet" && o.name == ds.metadata.name;
+                           });
+      });
+      if (!present && DaemonCompatible(ds, reqs, taints)) {
+        AddVec(overhead, res_.Dense(scheduling::PodSchedulingRequests(ds.template_.spec)));
+      }
+    }
+    return overhead;
+  }
+
+  void BuildExistingNodes() {
+    for (const auto& en : snap_.nodes) {
+      if (en.node.unschedulable || en.node.metadata.deletion_timestamp.has_value()) continue;
+      NodeState n;
+      n.name = en.node.metadata.name;
+      n.initialized = en.initialized;
+      n.reqs = Requirements::FromLabels(en.node.metadata.labels);
+      n.reqs.Add(Requirement::In(std::string(api::kLabelHostname), {n.name}));
+      n.taints = en.node.taints;
+      n.available = res_.Dense(en.node.allocatable);
+      for (const auto& p : en.pods) {
+        Vec r = res_.Dense(scheduling::PodSchedulingRequests(p.spec));
+        for (size_t i = 0; i < r.size(); ++i) n.available[i] -= r[i];
+      }
+      Vec ds = DaemonOverheadOn(n.reqs, n.taints, en.pods);
+      for (size_t i = 0; i < ds.size(); ++i) n.available[i] -= ds[i];
+      auto pool = en.node.metadata.labels.find(api::kLabelNodePool);
+      if (pool != en.node.metadata.labels.end()) {
+        Vec cap = res_.Dense(en.node.capacity);
+        cap[nodes_idx_] = 1000;
+        ChargeLimits(pool->second, cap);
+      }
+      nodes_.push_back(std::move(n));
+    }
+    for (const auto& nc : snap_.node_claims) {
+      if (nc.metadata.deletion_timestamp.has_value()) continue;
+      NodeState n;
+      n.name = nc.metadata.name;
+      n.is_claim = true;
+      n.initialized = false;
+      auto reqs = Requirements::FromSelector(nc.spec.requirements);
+      if (!reqs.ok()) continue;
+      n.reqs = *reqs;
+      n.reqs.Add(Requirements::FromLabels(nc.metadata.labels));
+      n.taints = nc.spec.taints;
+      Vec cap = res_.Dense(nc.status.capacity);
+      if (!nc.status.allocatable.empty()) {
+        n.available = res_.Dense(nc.status.allocatable);
+      } else {
+        // Not launched yet: count on the smallest allocatable among its possible instance types,
+        // and charge limits with the largest capacity (both pessimistic).
+        bool any = false;
+        Vec lo(res_.size(), 0), hi(res_.size(), 0);
+        for (const auto& d : types_) {
+          if (!d.reqs.Intersects(n.reqs).ok()) continue;
+          for (size_t i = 0; i < lo.size(); ++i) {
+            lo[i] = any ? std::min(lo[i], d.allocatable[i]) : d.allocatable[i];
+            hi[i] = std::max(hi[i], d.capacity[i]);
+          }
+          any = true;
+        }
+        n.available = lo;
+        if (nc.status.capacity.empty()) cap = hi;
+      }
+      cap[nodes_idx_] = 1000;
+      Vec ds = DaemonOverheadOn(n.reqs, n.taints, {});
+      for (size_t i = 0; i < ds.size(); ++i) n.available[i] -= ds[i];
+      auto pool = nc.metadata.labels.find(api::kLabelNodePool);
+      if (pool != nc.metadata.labels.end()) ChargeLimits(pool->second, cap);
+      nodes_.push_back(std::move(n));
+    }
+    std::stable_sort(nodes_.begin(), nodes_.end(), [](const NodeState& a, const NodeState& b) {
+      if (a.initialized != b.initialized) return a.initialized;
+      return a.name < b.name;
+    });
+  }
+
+  // Why Karpenter would not provision for this pod at all, or "".
+  static std::string IgnoreReason(const api::Pod& pod) {
+    auto check = [](const std::string& key) -> std::string {
+      if (api::IsRestrictedLabel(key, /*allow_nodepool_label=*/true)) {
+        std::vector<std::string> wk(api::WellKnownLabels().begin(), api::WellKnownLabels().end());
+        std::sort(wk.begin(), wk.end());
+        return StrCat("using label ", key,
+                            " is not allowed as it might interfere with the internal provisioning "
+                            "logic; specify a well known label: [",
+                            StrJoin(wk, " "), "], or a custom label that does not use a "
+                            "restricted domain: [karpenter.k8s.aws karpenter.sh]");
+      }
+      return "";
+    };
+    for (const auto& [k, v] : pod.spec.node_selector) {
+      if (auto m = check(k); !m.empty()) return m;
+    }
+    const auto& aff = pod.spec.affinity;
+    if (aff && aff->node_affinity) {
+      auto scan = [&](const api::NodeSelectorTerm& t) -> std::string {
+        if (!t.match_fields.empty()) return "node selector term with matchFields is not supported";
+        for (const auto& r : t.match_expressions) {
+          if (r.key == api::kLabelNodePool && r.operator_ == "DoesNotExist") {
+            return "configured to not run on a Karpenter provisioned node";
+          }
+          if (auto m = check(r.key); !m.empty()) return m;
+        }
+        return "";
+      };
+      if (aff->node_affinity->required) {
+        for (const auto& t : *aff->node_affinity->required) {
+          if (auto m = scan(t); !m.empty()) return m;
+        }
+      }
+      for (const auto& p : aff->node_affinity->preferred) {
+        if (auto m = scan(p.preference); !m.empty()) return m;
+      }
+    }
+    return "";
+  }
+
+  void BuildPods() {
+    pods_.reserve(snap_.pods.size());
+    for (const auto& p : snap_.pods) {
+      PodData d;
+      d.pod = &p;
+      d.key = StrCat(p.metadata.namespace_, "/", p.metadata.name);
+      d.requests = res_.Dense(scheduling::PodSchedulingRequests(p.spec));
+      d.ignored = IgnoreReason(p);
+      pods_.push_back(std::move(d));
+    }
+  }
+
+  Prefs InitialPrefs(const api::Pod& pod) const {
+    Prefs p;
+    const auto& aff = pod.spec.affinity;
+    if (aff && aff->node_affinity) {
+      if (aff->node_affinity->required) p.required_terms = *aff->node_affinity->required;
+      if (snap_.options.preference_policy == PreferencePolicy::kRespect) {
+        p.preferred = aff->node_affinity->preferred;
+        std::stable_sort(p.preferred.begin(), p.preferred.end(),
+                         [](const auto& a, const auto& b) { return a.weight > b.weight; });
+      }
+    }
+    return p;
+  }
+
+  // Karpenter's relaxation order for the preferences this core models; false when nothing is left.
+  bool Relax(Prefs& p) const {
+    if (p.required_terms.size() > 1) {
+      p.required_terms.erase(p.required_terms.begin());
+      return true;
+    }
+    if (!p.preferred.empty()) {
+      p.preferred.erase(p.preferred.begin());
+      return true;
+    }
+    if (any_prefer_no_schedule_ && !p.tolerate_prefer_no_schedule) {
+      p.tolerate_prefer_no_schedule = true;
+      return true;
+    }
+    return false;
+  }
+
+  static absl::StatusOr<Requirements> PodRequirements(const api::Pod& pod, const Prefs& prefs) {
+    Requirements r = Requirements::FromLabels(pod.spec.node_selector);
+    if (!prefs.required_terms.empty()) {
+      auto t = Requirements::FromSelector(prefs.required_terms.front().match_expressions);
+      if (!t.ok()) return t.status();
+      r.Add(*t);
+    }
+    if (!prefs.preferred.empty()) {
+      auto t = Requirements::FromSelector(prefs.preferred.front().preference.match_expressions);
+      if (!t.ok()) return t.status();
+      r.Add(*t);
+    }
+    return r;
+  }
+
+  // ---- placement ----
+
+  absl::Status TryExisting(const PodData& pod, const Requirements& preqs,
+                           const std::vector<api::Toleration>& tols) {
+    for (auto& n : nodes_) {
+      if (!scheduling::CheckTaints(n.taints, tols).ok()) continue;
+      if (!FitsVec(pod.requests, n.available)) continue;
+      if (!n.reqs.Compatible(preqs, api::WellKnownLabels()).ok()) continue;
+      for (size_t i = 0; i < n.available.size(); ++i) n.available[i] -= pod.requests[i];
+      n.placed.push_back(pod.key);
+      return absl::OkStatus();
+    }
+    return absl::NotFoundError("no existing node");
+  }
+
+  struct AddResult {
+    Requirements reqs;
+    std::vector<int> options;
+    bool relaxed = false;
+  };
+
+  absl::StatusOr<AddResult> CanAdd(const Claim& c, const PodData& pod, const Requirements& preqs,
+                                   const std::vector<api::Toleration>& tols) const {
+    const Template& t = templates_[c.tmpl];
+    RETURN_IF_ERROR(scheduling::CheckTaints(t.pool->template_.spec.taints, tols));
+    if (absl::Status s = c.reqs.Compatible(preqs, api::WellKnownLabels()); !s.ok()) {
+      return absl::InvalidArgumentError(StrCat("incompatible requirements, ", s.message()));
+    }
+    AddResult r;
+    r.reqs = c.reqs;
+    r.reqs.Add(preqs);
+    bool same = SameRequirements(r.reqs, c.reqs);
+    Vec total = Sum(c.requests, pod.requests);
+    FilterFlags f;
+    for (int i : c.options) {
+      const ITData& d = types_[i];
+      bool req_ok = same || d.reqs.Intersects(r.reqs).ok();
+      bool fits = FitsVec(Sum(total, t.daemon_overhead.at(i)), d.allocatable);
+      bool offer = same || HasCompatibleOffering(*d.it, r.reqs);
+      f.requirements_met |= req_ok;
+      f.fits |= fits;
+      f.has_offering |= offer;
+      f.requirements_and_fits |= req_ok && fits && !offer;
+      f.requirements_and_offering |= req_ok && offer && !fits;
+      f.fits_and_offering |= fits && offer && !req_ok;
+      if (req_ok && fits && offer) r.options.push_back(i);
+    }
+    if (r.options.empty()) {
+      Vec with_daemons = total;
+      if (!c.options.empty()) {
+        Vec lo = t.daemon_overhead.at(c.options.front());
+        for (int i : c.options) {
+          const Vec& o = t.daemon_overhead.at(i);
+          for (size_t k = 0; k < lo.size(); ++k) lo[k] = std::min(lo[k], o[k]);
+        }
+        AddVec(with_daemons, lo);
+      }
+      bool huge_cpu = total[cpu_idx_] >= int64_t{1000000} * 1000;
+      return absl::InvalidArgumentError(
+          FilterErrorMessage(f, r.reqs.ToString(), res_.ToJson(with_daemons), huge_cpu));
+    }
+    if (std::string unmet = UnmetMinValues(r.options, types_, r.reqs); !unmet.empty()) {
+      if (snap_.options.min_values_policy == MinValuesPolicy::kStrict) {
+        return absl::InvalidArgumentError(StrCat(
+            "minValues requirement is not met for label(s) ", unmet, ", requirements=",
+            r.reqs.ToString(), ", resources=", res_.ToJson(total)));
+      }
+      r.relaxed = true;
+    }
+    return r;
+  }
+
+  void Commit(Claim& c, const PodData& pod, int pod_index, AddResult r) {
+    c.reqs = std::move(r.reqs);
+    c.options = std::move(r.options);
+    c.min_values_relaxed |= r.relaxed;
+    AddVec(c.requests, pod.requests);
+    c.pods.push_back(pod_index);
+    const Template& t = templates_[c.tmpl];
+    c.max_room.assign(res_.size(), 0);
+    for (int i : c.options) {
+      const Vec& a = types_[i].allocatable;
+      const Vec& o = t.daemon_overhead.at(i);
+      for (size_t k = 0; k < a.size(); ++k) c.max_room[k] = std::max(c.max_room[k], a[k] - o[k]);
+    }
+  }
+
+  absl::Status TryInflight(const PodData& pod, int pod_index, const Requirements& preqs,
+                           const std::vector<api::Toleration>& tols) {
+    // Emptiest first (stable, so ties keep creation order).
+    std::vector<int> order(claims_.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+      return claims_[a].pods.size() < claims_[b].pods.size();
+    });
+    for (int ci : order) {
+      Claim& c = claims_[ci];
+      if (!FitsVec(Sum(c.requests, pod.requests), c.max_room)) continue;  // cannot fit any option
+      auto r = CanAdd(c, pod, preqs, tols);
+      if (!r.ok()) continue;
+      Commit(c, pod, pod_index, *std::move(r));
+      return absl::OkStatus();
+    }
+    return absl::NotFoundError("no in-flight nodeclaim");
+  }
+
+  absl::Status TryNew(const PodData& pod, int pod_index, const Requirements& preqs,
+                      const std::vector<api::Toleration>& tols) {
+    if (!have_node_pools_) return absl::InvalidArgumentError("no dynamic nodepools found");
+    if (templates_.empty()) {
+      return absl::InvalidArgumentError("nodepool requirements filtered out all available instance types");
+    }
+    std::vector<std::string> errs;
+    for (int ti = 0; ti < static_cast<int>(templates_.size()); ++ti) {
+      const Template& t = templates_[ti];
+      const std::string& pool = t.pool->metadata.name;
+      Claim c;
+      c.tmpl = ti;
+      c.options = t.options;
+      auto rem = remaining_.find(pool);
+      if (rem != remaining_.end()) {
+        if (rem->second[nodes_idx_] <= 0) {
+          errs.push_back(StrCat("node limits have been exhausted for nodepool: \"", pool, "\""));
+          continue;
+        }
+        std::erase_if(c.options, [&](int i) {
+          const Vec& cap = types_[i].capacity;
+          for (size_t k = 0; k < cap.size(); ++k) {
+            if (cap[k] > rem->second[k]) return true;
+          }
+          return false;
+        });
+        if (c.options.empty()) {
+          errs.push_back(StrCat("all available instance types exceed limits for nodepool: \"", pool, "\""));
+          continue;
+        }
+      }
+      c.hostname = HostnamePlaceholder(next_hostname_);
+      c.reqs = t.reqs;
+      c.reqs.Add(Requirement::In(std::string(api::kLabelHostname), {c.hostname}));
+      c.requests.assign(res_.size(), 0);
+      auto r = CanAdd(c, pod, preqs, tols);
+      if (!r.ok()) {
+        Vec lo;
+        for (int i : t.options) {
+          const Vec& o = t.daemon_overhead.at(i);
+          if (lo.empty()) lo = o;
+          for (size_t k = 0; k < lo.size(); ++k) lo[k] = std::min(lo[k], o[k]);
+        }
+        errs.push_back(StrCat("incompatible with nodepool \"", pool, "\", daemonset overhead=",
+                                    res_.ToJson(lo), ", ", r.status().message()));
+        continue;
+      }
+      ++next_hostname_;
+      Commit(c, pod, pod_index, *std::move(r));
+      if (rem != remaining_.end()) {
+        // Pessimistic: charge the largest capacity the NodeClaim might still launch.
+        Vec hi(res_.size(), 0);
+        for (int i : c.options) {
+          for (size_t k = 0; k < hi.size(); ++k) hi[k] = std::max(hi[k], types_[i].capacity[k]);
+        }
+        ChargeLimits(pool, hi);
+      }
+      claims_.push_back(std::move(c));
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(StrJoin(errs, "; "));
+  }
+
+  absl::Status Add(const PodData& pod, int pod_index, const Requirements& preqs,
+                   const std::vector<api::Toleration>& tols) {
+    if (TryExisting(pod, preqs, tols).ok()) return absl::OkStatus();
+    if (TryInflight(pod, pod_index, preqs, tols).ok()) return absl::OkStatus();
+    return TryNew(pod, pod_index, preqs, tols);
+  }
+
+  absl::Status TrySchedule(int pod_index) {
+    const PodData& pod = pods_[pod_index];
+    if (!pod.ignored.empty()) return absl::FailedPreconditionError(pod.ignored);
+    Prefs prefs = InitialPrefs(*pod.pod);
+    while (true) {
+      auto preqs = PodRequirements(*pod.pod, prefs);
+      absl::Status s = preqs.status();
+      if (preqs.ok()) {
+        std::vector<api::Toleration> tols = pod.pod->spec.tolerations;
+        if (prefs.tolerate_prefer_no_schedule) {
+          tols.push_back(PreferNoScheduleToleration());
+        }
+        s = Add(pod, pod_index, *preqs, tols);
+        if (s.ok()) return s;
+      }
+      if (!Relax(prefs)) return s;
+    }
+  }
+
+  void Schedule() {
+    std::vector<int> order(pods_.size());
+    std::iota(order.begin(), order.end(), 0);
+    auto req = [&](int i, int idx) { return idx < 0 ? 0 : pods_[i].requests[idx]; };
+    int mem = res_.Find(api::kResourceMemory);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+      if (req(a, cpu_idx_) != req(b, cpu_idx_)) return req(a, cpu_idx_) > req(b, cpu_idx_);
+      if (req(a, mem) != req(b, mem)) return req(a, mem) > req(b, mem);
+      const auto& ma = pods_[a].pod->metadata;
+      const auto& mb = pods_[b].pod->metadata;
+      if (ma.creation_timestamp != mb.creation_timestamp) return ma.creation_timestamp < mb.creation_timestamp;
+      if (ma.uid != mb.uid) return ma.uid < mb.uid;
+      return pods_[a].key < pods_[b].key;
+    });
+    // Karpenter's queue: failed pods go to the back; stop after a full cycle without progress.
+    std::deque<int> queue(order.begin(), order.end());
+    absl::flat_hash_map<int, size_t> last_len;
+    absl::flat_hash_map<int, std::string> errors;
+    while (!queue.empty()) {
+      int p = queue.front();
+      auto ll = last_len.find(p);
+      if (ll != last_len.end() && ll->second == queue.size()) break;
+      queue.pop_front();
+      absl::Status s = TrySchedule(p);
+      if (s.ok()) {
+        errors.erase(p);
+        continue;
+      }
+      errors[p] = std::string(s.message());
+      queue.push_back(p);
+      last_len[p] = queue.size();
+    }
+    std::vector<int> failed(queue.begin(), queue.end());
+    std::sort(failed.begin(), failed.end(), [&](int a, int b) { return pods_[a].key < pods_[b].key; });
+    for (int p : failed) unschedulable_.push_back({pods_[p].key, errors[p]});
+  }
+
+  // ---- output ----
+
+  PlannedNodeClaim FinalizeClaim(const Claim& c, int ordinal) {
+    const Template& t = templates_[c.tmpl];
+    const api::NodePool& np = *t.pool;
+    PlannedNodeClaim out;
+    out.node_pool = np.metadata.name;
+    out.name = StrCat(np.metadata.name, "-", DeterministicSuffix(np.metadata.name, ordinal));
+    out.node_class_ref = np.template_.spec.node_class_ref;
+    out.taints = np.template_.spec.taints;
+    out.startup_taints = np.template_.spec.startup_taints;
+    out.min_values_relaxed = c.min_values_relaxed;
+    Requirements reqs = c.reqs;
+    reqs.Erase(api::kLabelHostname);
+
+    // Options cheapest first, truncated.
+    std::vector<std::pair<double, int>> priced;
+    for (int i : c.options) priced.emplace_back(CheapestCompatiblePrice(*types_[i].it, reqs), i);
+    std::stable_sort(priced.begin(), priced.end(), [&](const auto& a, const auto& b) {
+      if (a.first != b.first) return a.first < b.first;
+      return types_[a.second].it->name < types_[b.second].it->name;
+    });
+    if (static_cast<int>(priced.size()) > snap_.options.max_instance_types) {
+      priced.resize(std::max(0, snap_.options.max_instance_types));
+    }
+    std::vector<int> kept;
+    std::vector<std::string> names;
+    absl::flat_hash_set<std::string> cts;
+    for (const auto& [price, i] : priced) {
+      kept.push_back(i);
+      names.push_back(types_[i].it->name);
+      out.instance_type_options.push_back(types_[i].it->name);
+      for (const auto& o : types_[i].it->offerings) {
+        if (o.available && OfferingCompatible(o, reqs)) cts.insert(o.capacity_type);
+      }
+    }
+    std::optional<int> keep_min;
+    if (const Requirement* r = reqs.Find(api::kLabelInstanceType)) keep_min = r->min_values();
+    reqs.Add(Requirement::In(std::string(api::kLabelInstanceType), names));
+    reqs.Add(Requirement::In(std::string(api::kLabelCapacityType), {cts.begin(), cts.end()}));
+    (void)keep_min;
+
+    // Labels: template labels, NodePool/NodeClass, and custom keys resolved to one value.
+    out.labels = np.template_.labels;
+    out.labels[std::string(api::kLabelNodePool)] = np.metadata.name;
+    if (!t.node_class_label.empty()) out.labels[t.node_class_label] = np.template_.spec.node_class_ref.name;
+    for (const auto& [k, r] : reqs.items()) {
+      if (api::WellKnownLabels().contains(k) || api::IsRestrictedLabel(k, true)) continue;
+      if (out.labels.contains(k)) continue;
+      if (auto v = r.Any()) out.labels[k] = *v;
+    }
+
+    // Requests: pods plus the smallest DaemonSet overhead among the options.
+    Vec ds;
+    for (int i : kept) {
+      const Vec& o = t.daemon_overhead.at(i);
+      if (ds.empty()) ds = o;
+      for (size_t k = 0; k < ds.size(); ++k) ds[k] = std::min(ds[k], o[k]);
+    }
+    Vec requests = c.requests;
+    if (!ds.empty()) AddVec(requests, ds);
+    out.requests = res_.Sparse(requests);
+
+    // Launch choice as the AWS provider makes it: reserved, then spot, then on-demand; within the
+    // capacity type the cheapest offering; exotic types (GPU, Neuron, metal) only when nothing
+    // else remains.
+    std::vector<int> launchable;
+    for (int i : kept) {
+      if (!types_[i].exotic) launchable.push_back(i);
+    }
+    if (launchable.empty()) launchable = kept;
+    const InstanceType* best_it = nullptr;
+    const Offering* best_o = nullptr;
+    for (std::string_view ct : {api::kCapacityTypeReserved, api::kCapacityTypeSpot, api::kCapacityTypeOnDemand}) {
+      for (int i : launchable) {
+        for (const auto& o : types_[i].it->offerings) {
+          if (o.capacity_type != ct || !o.available || !OfferingCompatible(o, reqs)) continue;
+          if (best_o == nullptr || o.price < best_o->price ||
+              (o.price == best_o->price && best_it == types_[i].it && o.zone < best_o->zone)) {
+            best_o = &o;
+            best_it = types_[i].it;
+          }
+        }
+      }
+      if (best_o != nullptr) break;
+    }
+    if (best_o != nullptr) {
+      out.launch = {best_it->name, best_o->zone, best_o->capacity_type, best_o->price,
+                    best_o->price_simulated};
+      for (const auto& [k, v] : best_it->labels) out.labels.emplace(k, v);
+      out.labels[std::string(api::kLabelZone)] = best_o->zone;
+      out.labels[std::string(api::kLabelCapacityType)] = best_o->capacity_type;
+      out.capacity = best_it->capacity;
+      out.allocatable = best_it->Allocatable();
+    }
+    out.requirements = reqs.ToSelector();
+    return out;
+  }
+
+  Plan Finalize() {
+    Plan plan;
+    absl::flat_hash_map<std::string, int> ordinal;
+    absl::flat_hash_set<std::string> names;
+    for (const auto& c : claims_) {
+      const std::string& pool = templates_[c.tmpl].pool->metadata.name;
+      PlannedNodeClaim pc;
+      do {
+        pc = FinalizeClaim(c, ordinal[pool]++);
+      } while (!names.insert(pc.name).second);
+      for (int p : c.pods) pc.pods.push_back(pods_[p].key);
+      plan.cost_per_hour += pc.launch.price;
+      plan.node_claims.push_back(std::move(pc));
+    }
+    for (const auto& n : nodes_) {
+      if (n.placed.empty()) continue;
+      plan.existing_nodes.push_back({n.name, n.is_claim, n.placed});
+    }
+    plan.unschedulable = std::move(unschedulable_);
+    return plan;
+  }
+
+  const Snapshot& snap_;
+  ResourceIndex res_;
+  int nodes_idx_ = 0;
+  int cpu_idx_ = 0;
+  std::vector<ITData> types_;
+  std::vector<Template> templates_;
+  bool have_node_pools_ = false;
+  bool any_prefer_no_schedule_ = false;
+  absl::flat_hash_map<std::string, Vec> remaining_;  // NodePool → remaining limits
+  std::vector<NodeState> nodes_;
+  std::vector<PodData> pods_;
+  std::vector<Claim> claims_;
+  int next_hostname_ = 0;
+  std::vector<UnschedulablePod> unschedulable_;
+};
+
+}  // namespace
+
+absl::StatusOr<Plan> Solve(const Snapshot& snapshot) {
+  if (snapshot.instance_types == nullptr) {
+    return absl::InvalidArgumentError("snapshot has no instance types");
+  }
+  Scheduler s(snapshot);
+  return s.Run();
+}
+
+}  // namespace joinery::solver
