@@ -114,6 +114,15 @@ bool FitsVec(const Vec& requests, const Vec& available) {
   return true;
 }
 
+// requests + overhead ≤ available for every resource the two ask for.
+bool FitsWith(const Vec& requests, const Vec& overhead, const Vec& available) {
+  for (size_t i = 0; i < requests.size(); ++i) {
+    int64_t need = requests[i] + overhead[i];
+    if (need > 0 && need > available[i]) return false;
+  }
+  return true;
+}
+
 struct ITData {
   const InstanceType* it = nullptr;
   Requirements reqs;
@@ -149,7 +158,7 @@ struct Template {
   const api::NodePool* pool = nullptr;
   Requirements reqs;
   std::vector<int> options;  // indices into the instance-type table, prefiltered
-  absl::flat_hash_map<int, Vec> daemon_overhead;  // per option
+  std::vector<Vec> daemon_overhead;  // per instance type (index as in the type table); options only
   std::string node_class_label;  // e.g. karpenter.k8s.aws/ec2nodeclass
 };
 
@@ -413,6 +422,7 @@ class Scheduler {
       for (const auto& taint : np->template_.spec.taints) {
         if (taint.effect == "PreferNoSchedule") any_prefer_no_schedule_ = true;
       }
+      t.daemon_overhead.resize(types_.size());
       for (int i = 0; i < static_cast<int>(types_.size()); ++i) {
         const ITData& d = types_[i];
         if (!d.reqs.Intersects(t.reqs).ok() || !HasCompatibleOffering(*d.it, t.reqs)) continue;
@@ -425,7 +435,7 @@ class Scheduler {
           }
         }
         t.options.push_back(i);
-        t.daemon_overhead.emplace(i, std::move(overhead));
+        t.daemon_overhead[i] = std::move(overhead);
       }
       if (t.options.empty()) continue;  // Karpenter: NoCompatibleInstanceTypes, template skipped
       if (!np->limits.empty()) {
@@ -464,6 +474,14 @@ class Scheduler {
 
   void BuildExistingNodes() {
     for (const auto& en : snap_.nodes) {
+      // Limits count every node of the pool, cordoned or deleting ones too (Karpenter sums the
+      // capacity of all the pool's nodes in cluster state).
+      auto pool = en.node.metadata.labels.find(api::kLabelNodePool);
+      if (pool != en.node.metadata.labels.end()) {
+        Vec cap = res_.Dense(en.node.capacity);
+        cap[nodes_idx_] = 1000;
+        ChargeLimits(pool->second, cap);
+      }
       if (en.node.unschedulable || en.node.metadata.deletion_timestamp.has_value()) continue;
       NodeState n;
       n.name = en.node.metadata.name;
@@ -478,12 +496,6 @@ class Scheduler {
       }
       Vec ds = DaemonOverheadOn(n.reqs, n.taints, en.pods);
       for (size_t i = 0; i < ds.size(); ++i) n.available[i] -= ds[i];
-      auto pool = en.node.metadata.labels.find(api::kLabelNodePool);
-      if (pool != en.node.metadata.labels.end()) {
-        Vec cap = res_.Dense(en.node.capacity);
-        cap[nodes_idx_] = 1000;
-        ChargeLimits(pool->second, cap);
-      }
       nodes_.push_back(std::move(n));
     }
     for (const auto& nc : snap_.node_claims) {
@@ -628,6 +640,17 @@ class Scheduler {
     return r;
   }
 
+  // Resource-wise minimum DaemonSet overhead over `options` (zeros when there are none).
+  Vec MinOverhead(const Template& t, const std::vector<int>& options) const {
+    if (options.empty()) return Vec(res_.size(), 0);
+    Vec lo = t.daemon_overhead[options.front()];
+    for (int i : options) {
+      const Vec& o = t.daemon_overhead[i];
+      for (size_t k = 0; k < lo.size(); ++k) lo[k] = std::min(lo[k], o[k]);
+    }
+    return lo;
+  }
+
   // ---- placement ----
 
   absl::Status TryExisting(const PodData& pod, const Requirements& preqs,
@@ -665,7 +688,7 @@ class Scheduler {
     for (int i : c.options) {
       const ITData& d = types_[i];
       bool req_ok = same || d.reqs.Intersects(r.reqs).ok();
-      bool fits = FitsVec(Sum(total, t.daemon_overhead.at(i)), d.allocatable);
+      bool fits = FitsWith(total, t.daemon_overhead[i], d.allocatable);
       bool offer = same || HasCompatibleOffering(*d.it, r.reqs);
       f.requirements_met |= req_ok;
       f.fits |= fits;
@@ -676,15 +699,7 @@ class Scheduler {
       if (req_ok && fits && offer) r.options.push_back(i);
     }
     if (r.options.empty()) {
-      Vec with_daemons = total;
-      if (!c.options.empty()) {
-        Vec lo = t.daemon_overhead.at(c.options.front());
-        for (int i : c.options) {
-          const Vec& o = t.daemon_overhead.at(i);
-          for (size_t k = 0; k < lo.size(); ++k) lo[k] = std::min(lo[k], o[k]);
-        }
-        AddVec(with_daemons, lo);
-      }
+      Vec with_daemons = Sum(total, MinOverhead(t, c.options));
       bool huge_cpu = total[cpu_idx_] >= int64_t{1000000} * 1000;
       return absl::InvalidArgumentError(
           FilterErrorMessage(f, r.reqs.ToString(), res_.ToJson(with_daemons), huge_cpu));
@@ -710,7 +725,7 @@ class Scheduler {
     c.max_room.assign(res_.size(), 0);
     for (int i : c.options) {
       const Vec& a = types_[i].allocatable;
-      const Vec& o = t.daemon_overhead.at(i);
+      const Vec& o = t.daemon_overhead[i];
       for (size_t k = 0; k < a.size(); ++k) c.max_room[k] = std::max(c.max_room[k], a[k] - o[k]);
     }
   }
@@ -771,14 +786,8 @@ class Scheduler {
       c.requests.assign(res_.size(), 0);
       auto r = CanAdd(c, pod, preqs, tols);
       if (!r.ok()) {
-        Vec lo;
-        for (int i : t.options) {
-          const Vec& o = t.daemon_overhead.at(i);
-          if (lo.empty()) lo = o;
-          for (size_t k = 0; k < lo.size(); ++k) lo[k] = std::min(lo[k], o[k]);
-        }
         errs.push_back(StrCat("incompatible with nodepool \"", pool, "\", daemonset overhead=",
-                                    res_.ToJson(lo), ", ", r.status().message()));
+                              res_.ToJson(MinOverhead(t, t.options)), ", ", r.status().message()));
         continue;
       }
       ++next_hostname_;
@@ -913,15 +922,7 @@ class Scheduler {
     }
 
     // Requests: pods plus the smallest DaemonSet overhead among the options.
-    Vec ds;
-    for (int i : kept) {
-      const Vec& o = t.daemon_overhead.at(i);
-      if (ds.empty()) ds = o;
-      for (size_t k = 0; k < ds.size(); ++k) ds[k] = std::min(ds[k], o[k]);
-    }
-    Vec requests = c.requests;
-    if (!ds.empty()) AddVec(requests, ds);
-    out.requests = res_.Sparse(requests);
+    out.requests = res_.Sparse(Sum(c.requests, MinOverhead(t, kept)));
 
     // Launch choice as the AWS provider makes it: reserved, then spot, then on-demand; within the
     // capacity type the cheapest offering; exotic types (GPU, Neuron, metal) only when nothing

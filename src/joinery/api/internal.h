@@ -1,0 +1,59 @@
+// Internal to joinery_api (not part of its contract): how objects and values are shown in error
+// messages, so that decoding and validation agree ("examples/a.yaml: Pod/default/web: ").
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "joinery/api/types.h"
+#include "joinery/common/strings.h"
+
+namespace joinery::api::internal {
+
+using ::joinery::StrCat;
+
+// `s` in double quotes, with quotes, backslashes and control characters escaped and long text
+// shortened, for messages.
+inline std::string Quote(std::string_view s) {
+  constexpr size_t kMax = 80;
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      constexpr char kHex[] = "0123456789abcdef";
+      out += "\\x";
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  if (s.size() > kMax) out += "...";
+  out += '"';
+  return out;
+}
+
+// "<Kind>/<name>" or, for namespaced kinds, "<Kind>/<namespace>/<name>" (namespace "default" when
+// empty). An object with only generateName shows as "<generateName>*".
+inline std::string ObjectRef(std::string_view kind, const ObjectMeta& meta, bool namespaced) {
+  std::string name = meta.name.empty() && !meta.generate_name.empty()
+                         ? StrCat(meta.generate_name, "*")
+                         : meta.name;
+  if (!namespaced) return StrCat(kind, "/", name);
+  return StrCat(kind, "/", meta.namespace_.empty() ? "default" : meta.namespace_, "/", name);
+}
+
+// "<file>: <ObjectRef>: ", or without the file part when `file` is empty.
+inline std::string ObjectPrefix(std::string_view file, std::string_view kind,
+                                const ObjectMeta& meta, bool namespaced) {
+  std::string ref = ObjectRef(kind, meta, namespaced);
+  if (file.empty()) return StrCat(ref, ": ");
+  return StrCat(file, ": ", ref, ": ");
+}
+
+}  // namespace joinery::api::internal
