@@ -1,4 +1,5 @@
-// Unit tests of Solve on a small synthetic catalog, so that each expectation is easy to verify by hand.
+// Unit tests of Solve on a small synthetic catalog, so that each expectation is easy to verify by
+// hand.
 #include "joinery/solver/solver.h"
 
 #include <gmock/gmock.h>
@@ -6,6 +7,7 @@
 
 #include "joinery/api/labels.h"
 #include "joinery/common/strings.h"
+#include "joinery/testing/fixtures.h"
 
 namespace joinery::solver {
 namespace {
@@ -14,59 +16,19 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-Quantity Cpu(double cores) { return Quantity::FromMilli(static_cast<int64_t>(cores * 1000)); }
-Quantity Gi(int64_t n) { return Quantity::FromUnits(n << 30, Quantity::Format::kBinarySI); }
-
-// A type with `cpu` cores and `mem` GiB allocatable (no overhead, to keep arithmetic obvious),
-// offered on-demand in zones a and b at `price` and as spot at half price.
-cloudprovider::InstanceType Type(std::string name, int cpu, int mem, double price,
-                                 std::string arch = "amd64") {
-  cloudprovider::InstanceType it;
-  it.name = name;
-  it.labels = {{std::string(api::kLabelInstanceType), name},
-               {std::string(api::kLabelArch), arch},
-               {std::string(api::kLabelOS), "linux"},
-               {std::string(api::kLabelInstanceCPU), StrCat(cpu)}};
-  it.capacity = {{"cpu", Cpu(cpu)}, {"memory", Gi(mem)}, {"pods", Quantity::FromUnits(110)}};
-  for (std::string zone : {"test-a", "test-b"}) {
-    it.offerings.push_back({.zone = zone, .capacity_type = "on-demand", .price = price, .available = true,
-                            .price_simulated = false});
-    it.offerings.push_back({.zone = zone, .capacity_type = "spot", .price = price / 2, .available = true,
-                            .price_simulated = true});
-  }
-  return it;
-}
-
-api::NodePool Pool(std::string name, std::vector<api::NodeSelectorRequirement> reqs = {}) {
-  api::NodePool np;
-  np.metadata.name = name;
-  np.template_.spec.node_class_ref = {"karpenter.k8s.aws", "EC2NodeClass", "default"};
-  np.template_.spec.requirements = std::move(reqs);
-  return np;
-}
-
-api::NodeSelectorRequirement Req(std::string key, std::string op, std::vector<std::string> values) {
-  return {.key = std::move(key), .operator_ = std::move(op), .values = std::move(values), .min_values = {}};
-}
-
-api::Pod MakePod(std::string name, double cpu, int mem_gi = 1) {
-  api::Pod p;
-  p.metadata.name = name;
-  p.metadata.namespace_ = "default";
-  api::Container c;
-  c.name = "main";
-  c.resources.requests = {{"cpu", Cpu(cpu)}, {"memory", Gi(mem_gi)}};
-  p.spec.containers.push_back(c);
-  return p;
-}
+using testing::Cpu;
+using testing::Gi;
+using testing::MakeNodePool;
+using testing::MakePod;
+using testing::Req;
 
 class SolverTest : public ::testing::Test {
  protected:
   SolverTest() {
-    types_ = {Type("small", 2, 4, 0.10), Type("medium", 4, 8, 0.20), Type("large", 8, 16, 0.40),
-              Type("arm", 4, 8, 0.15, "arm64")};
-    snap_.node_pools = {Pool("default", {Req("karpenter.sh/capacity-type", "In", {"on-demand"}),
-                                         Req("kubernetes.io/arch", "In", {"amd64"})})};
+    types_ = testing::SyntheticCatalog();
+    snap_.node_pools = {
+        MakeNodePool("default", {Req("karpenter.sh/capacity-type", "In", {"on-demand"}),
+                                 Req("kubernetes.io/arch", "In", {"amd64"})})};
   }
   Plan Solve() {
     snap_.instance_types = std::make_shared<const cloudprovider::InstanceTypes>(types_);
@@ -124,7 +86,8 @@ TEST_F(SolverTest, NeverExceedsNodePoolLimits) {
   Plan plan = Solve();
   ASSERT_EQ(plan.node_claims.size(), 1u);
   ASSERT_EQ(plan.unschedulable.size(), 1u);
-  EXPECT_EQ(plan.unschedulable[0].reason, "all available instance types exceed limits for nodepool: \"default\"");
+  EXPECT_EQ(plan.unschedulable[0].reason,
+            "all available instance types exceed limits for nodepool: \"default\"");
 }
 
 TEST_F(SolverTest, NodesLimitCountsNodeClaims) {
@@ -133,11 +96,13 @@ TEST_F(SolverTest, NodesLimitCountsNodeClaims) {
   Plan plan = Solve();
   ASSERT_EQ(plan.node_claims.size(), 1u);
   ASSERT_EQ(plan.unschedulable.size(), 1u);
-  EXPECT_THAT(plan.unschedulable[0].reason, HasSubstr("node limits have been exhausted for nodepool"));
+  EXPECT_THAT(plan.unschedulable[0].reason,
+              HasSubstr("node limits have been exhausted for nodepool"));
 }
 
 TEST_F(SolverTest, HigherWeightNodePoolWins) {
-  api::NodePool heavy = Pool("heavy", {Req("karpenter.sh/capacity-type", "In", {"on-demand"})});
+  api::NodePool heavy =
+      MakeNodePool("heavy", {Req("karpenter.sh/capacity-type", "In", {"on-demand"})});
   heavy.weight = 50;
   snap_.node_pools.push_back(heavy);
   snap_.pods = {MakePod("a", 1)};
@@ -148,7 +113,8 @@ TEST_F(SolverTest, HigherWeightNodePoolWins) {
 }
 
 TEST_F(SolverTest, FallsBackToLowerWeightPoolWhenHigherExcludesThePod) {
-  api::NodePool heavy = Pool("heavy", {Req("node.kubernetes.io/instance-type", "In", {"small"})});
+  api::NodePool heavy =
+      MakeNodePool("heavy", {Req("node.kubernetes.io/instance-type", "In", {"small"})});
   heavy.weight = 50;
   snap_.node_pools.push_back(heavy);
   snap_.pods = {MakePod("a", 6)};
@@ -158,16 +124,19 @@ TEST_F(SolverTest, FallsBackToLowerWeightPoolWhenHigherExcludesThePod) {
 }
 
 TEST_F(SolverTest, ReportsUntoleratedTaint) {
-  snap_.node_pools[0].template_.spec.taints = {{.key = "gpu", .value = "true", .effect = "NoSchedule"}};
+  snap_.node_pools[0].template_.spec.taints = {
+      {.key = "gpu", .value = "true", .effect = "NoSchedule"}};
   snap_.pods = {MakePod("a", 1)};
   Plan plan = Solve();
   EXPECT_THAT(plan.node_claims, IsEmpty());
   ASSERT_EQ(plan.unschedulable.size(), 1u);
-  EXPECT_THAT(plan.unschedulable[0].reason, HasSubstr("did not tolerate taint=gpu=true:NoSchedule"));
+  EXPECT_THAT(plan.unschedulable[0].reason,
+              HasSubstr("did not tolerate taint=gpu=true:NoSchedule"));
 }
 
 TEST_F(SolverTest, PreferNoScheduleTaintIsRelaxed) {
-  snap_.node_pools[0].template_.spec.taints = {{.key = "soft", .value = "", .effect = "PreferNoSchedule"}};
+  snap_.node_pools[0].template_.spec.taints = {
+      {.key = "soft", .value = "", .effect = "PreferNoSchedule"}};
   snap_.pods = {MakePod("a", 1)};
   Plan plan = Solve();
   EXPECT_EQ(plan.node_claims.size(), 1u);
@@ -236,8 +205,9 @@ TEST_F(SolverTest, NoInstanceTypeBigEnough) {
 TEST_F(SolverTest, RelaxesUnsatisfiablePreferredNodeAffinity) {
   api::Pod p = MakePod("a", 1);
   api::NodeAffinity na;
-  na.preferred = {{.weight = 10, .preference = {.match_expressions = {Req("kubernetes.io/arch", "In", {"arm64"})},
-                                                 .match_fields = {}}}};
+  na.preferred = {{.weight = 10,
+                   .preference = {.match_expressions = {Req("kubernetes.io/arch", "In", {"arm64"})},
+                                  .match_fields = {}}}};
   p.spec.affinity = api::Affinity{.node_affinity = na, .pod_affinity = {}, .pod_anti_affinity = {}};
   snap_.pods = {p};
   Plan plan = Solve();
@@ -254,7 +224,8 @@ TEST_F(SolverTest, NoNodePools) {
 }
 
 TEST_F(SolverTest, SamePlanEveryTime) {
-  for (int i = 0; i < 30; ++i) snap_.pods.push_back(MakePod(StrCat("p", i), 0.25 * (i % 7 + 1), i % 3 + 1));
+  for (int i = 0; i < 30; ++i)
+    snap_.pods.push_back(MakePod(StrCat("p", i), 0.25 * (i % 7 + 1), i % 3 + 1));
   Plan a = Solve();
   Plan b = Solve();
   ASSERT_EQ(a.node_claims.size(), b.node_claims.size());

@@ -7,70 +7,20 @@
 
 #include "joinery/api/labels.h"
 #include "joinery/common/strings.h"
+#include "joinery/testing/fixtures.h"
 
 namespace joinery::testing {
 namespace {
 
 using ::testing::HasSubstr;
 
-Quantity Cpu(double cores) { return Quantity::FromMilli(static_cast<int64_t>(cores * 1000)); }
-Quantity Gi(int64_t n) { return Quantity::FromUnits(n << 30, Quantity::Format::kBinarySI); }
-
-// `cpu` cores, `mem` GiB, no overhead; on-demand in zones a and b, spot at half price.
-cloudprovider::InstanceType Type(std::string name, int cpu, int mem, double price,
-                                 std::string arch = "amd64") {
-  cloudprovider::InstanceType it;
-  it.name = name;
-  it.labels = {{std::string(api::kLabelInstanceType), name},
-               {std::string(api::kLabelArch), arch},
-               {std::string(api::kLabelOS), "linux"},
-               {std::string(api::kLabelInstanceCPU), StrCat(cpu)}};
-  it.capacity = {{"cpu", Cpu(cpu)}, {"memory", Gi(mem)}, {"pods", Quantity::FromUnits(110)}};
-  for (std::string zone : {"test-a", "test-b"}) {
-    cloudprovider::Offering od;
-    od.zone = zone;
-    od.capacity_type = "on-demand";
-    od.price = price;
-    it.offerings.push_back(od);
-    cloudprovider::Offering spot = od;
-    spot.capacity_type = "spot";
-    spot.price = price / 2;
-    spot.price_simulated = true;
-    it.offerings.push_back(spot);
-  }
-  return it;
-}
-
-api::NodeSelectorRequirement Req(std::string key, std::string op, std::vector<std::string> values) {
-  api::NodeSelectorRequirement r;
-  r.key = std::move(key);
-  r.operator_ = std::move(op);
-  r.values = std::move(values);
-  return r;
-}
-
-api::Pod MakePod(std::string name, double cpu, int mem_gi = 1) {
-  api::Pod p;
-  p.metadata.name = name;
-  p.metadata.namespace_ = "default";
-  api::Container c;
-  c.name = "main";
-  c.resources.requests = {{"cpu", Cpu(cpu)}, {"memory", Gi(mem_gi)}};
-  p.spec.containers.push_back(c);
-  return p;
-}
-
 class PlanCheckerTest : public ::testing::Test {
  protected:
   PlanCheckerTest() {
-    types_ = {Type("small", 2, 4, 0.10), Type("medium", 4, 8, 0.20), Type("large", 8, 16, 0.40),
-              Type("arm", 4, 8, 0.15, "arm64")};
-    api::NodePool np;
-    np.metadata.name = "default";
-    np.template_.spec.node_class_ref = {"karpenter.k8s.aws", "EC2NodeClass", "default"};
-    np.template_.spec.requirements = {Req("karpenter.sh/capacity-type", "In", {"on-demand"}),
-                                      Req("kubernetes.io/arch", "In", {"amd64"})};
-    snap_.node_pools = {np};
+    types_ = SyntheticCatalog();
+    snap_.node_pools = {
+        MakeNodePool("default", {Req("karpenter.sh/capacity-type", "In", {"on-demand"}),
+                                 Req("kubernetes.io/arch", "In", {"amd64"})})};
   }
 
   // Solves the current snapshot; the plan must pass the checker as computed.
@@ -235,8 +185,10 @@ TEST_F(PlanCheckerTest, RejectsWhenNoRequiredAffinityTermHolds) {
   api::NodeAffinity na;
   na.required = std::vector<api::NodeSelectorTerm>{
       {.match_expressions = {Req("kubernetes.io/arch", "In", {"arm64"})}, .match_fields = {}},
-      {.match_expressions = {Req("karpenter.k8s.aws/instance-cpu", "Gt", {"64"})}, .match_fields = {}}};
-  snap_.pods[0].spec.affinity = api::Affinity{.node_affinity = na, .pod_affinity = {}, .pod_anti_affinity = {}};
+      {.match_expressions = {Req("karpenter.k8s.aws/instance-cpu", "Gt", {"64"})},
+       .match_fields = {}}};
+  snap_.pods[0].spec.affinity =
+      api::Affinity{.node_affinity = na, .pod_affinity = {}, .pod_anti_affinity = {}};
   EXPECT_THAT(Violation(plan), HasSubstr("no required node-affinity term holds"));
 }
 
@@ -244,9 +196,11 @@ TEST_F(PlanCheckerTest, AcceptsWhenOneRequiredAffinityTermHolds) {
   api::NodeAffinity na;
   na.required = std::vector<api::NodeSelectorTerm>{
       {.match_expressions = {Req("kubernetes.io/arch", "In", {"arm64"})}, .match_fields = {}},
-      {.match_expressions = {Req("karpenter.k8s.aws/instance-cpu", "Gt", {"2"})}, .match_fields = {}}};
+      {.match_expressions = {Req("karpenter.k8s.aws/instance-cpu", "Gt", {"2"})},
+       .match_fields = {}}};
   snap_.pods = {MakePod("a", 1)};
-  snap_.pods[0].spec.affinity = api::Affinity{.node_affinity = na, .pod_affinity = {}, .pod_anti_affinity = {}};
+  snap_.pods[0].spec.affinity =
+      api::Affinity{.node_affinity = na, .pod_affinity = {}, .pod_anti_affinity = {}};
   solver::Plan plan = Solve();
   ASSERT_EQ(plan.node_claims.size(), 1u);
   EXPECT_EQ(plan.node_claims[0].launch.instance_type, "medium");
@@ -255,7 +209,10 @@ TEST_F(PlanCheckerTest, AcceptsWhenOneRequiredAffinityTermHolds) {
 TEST_F(PlanCheckerTest, RejectsAnUntoleratedNodePoolTaint) {
   snap_.node_pools[0].template_.spec.taints = {{"dedicated", "gpu", "NoSchedule"}};
   snap_.pods = {MakePod("a", 1)};
-  snap_.pods[0].spec.tolerations = {{.key = "dedicated", .operator_ = "Exists", .value = "", .effect = "",
+  snap_.pods[0].spec.tolerations = {{.key = "dedicated",
+                                     .operator_ = "Exists",
+                                     .value = "",
+                                     .effect = "",
                                      .toleration_seconds = {}}};
   solver::Plan plan = Solve();
   ASSERT_EQ(plan.node_claims.size(), 1u);
