@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -34,6 +35,8 @@ constexpr size_t kMaxInputBytes = size_t{64} << 20;
 // expand to a huge object graph ("billion laughs"), and the budget turns that into an error.
 constexpr int64_t kBaseBudget = 20'000;
 constexpr int64_t kBudgetPerByte = 4;
+// yaml-cpp keeps a few hundred bytes per node; this caps one document at roughly a gigabyte.
+constexpr int64_t kMaxNodesPerDocument = 4'000'000;
 // `<<` merge keys may merge maps that themselves merge maps; a cyclic alias must not loop.
 constexpr int kMaxMergeDepth = 8;
 // A `kind: List` may contain Lists (kubectl accepts that); a cyclic alias must not loop.
@@ -47,7 +50,7 @@ std::string Join(std::string_view path, std::string_view field) {
 }
 std::string At(std::string_view path, size_t i) { return StrCat(path, "[", i, "]"); }
 std::string AtKey(std::string_view path, std::string_view key) {
-  return StrCat(path, "[", key, "]");
+  return StrCat(path, "[", internal::Printable(key), "]");
 }
 
 using internal::Quote;
@@ -116,15 +119,26 @@ std::optional<int64_t> ParseInteger(std::string_view s, int64_t lo, int64_t hi) 
   return r;
 }
 
-// A map's entries with `<<` merge keys resolved (explicit keys win over merged ones).
+// A map's entries with `<<` merge keys resolved (explicit keys win over merged ones), plus an index
+// sorted by key so that lookups stay cheap however many (ignored) fields a map carries.
 struct MapView {
-  std::vector<std::pair<std::string, YAML::Node>> entries;
+  std::vector<std::pair<std::string, YAML::Node>> entries;  // unique keys
+  std::vector<size_t> by_key;                               // indices into entries, sorted by key
+
+  void Index() {
+    by_key.resize(entries.size());
+    for (size_t i = 0; i < by_key.size(); ++i) by_key[i] = i;
+    // Stable, so that among equal keys the earliest entry comes first.
+    std::stable_sort(by_key.begin(), by_key.end(),
+                     [&](size_t a, size_t b) { return entries[a].first < entries[b].first; });
+  }
 
   const YAML::Node* Find(std::string_view key) const {
-    for (const auto& [k, v] : entries) {
-      if (k == key) return &v;
-    }
-    return nullptr;
+    auto it = std::lower_bound(
+        by_key.begin(), by_key.end(), key,
+        [&](size_t i, std::string_view k) { return std::string_view(entries[i].first) < k; });
+    if (it == by_key.end() || entries[*it].first != key) return nullptr;
+    return &entries[*it].second;
   }
 };
 
@@ -197,6 +211,7 @@ class Decoder {
       // yaml-cpp's iterator hands out a temporary proxy: copy the handles out of it.
       YAML::Node key = it->first;
       YAML::Node value = it->second;
+      RETURN_IF_ERROR(Visit(path));
       if (!key.IsScalar()) {
         return Err(path, StrCat("keys must be strings, got ", Describe(key), " as a key"));
       }
@@ -206,14 +221,15 @@ class Decoder {
       }
       out.entries.emplace_back(key.Scalar(), value);
     }
-    if (out.entries.size() > 1) {
-      std::vector<std::string_view> keys;
-      keys.reserve(out.entries.size());
-      for (const auto& e : out.entries) keys.push_back(e.first);
-      std::sort(keys.begin(), keys.end());
-      auto dup = std::adjacent_find(keys.begin(), keys.end());
-      if (dup != keys.end()) return Err(path, StrCat("duplicate key ", Quote(*dup)));
+    out.Index();
+    for (size_t i = 1; i < out.by_key.size(); ++i) {
+      const std::string& key = out.entries[out.by_key[i]].first;
+      if (key == out.entries[out.by_key[i - 1]].first) {
+        return Err(path, StrCat("duplicate key ", Quote(key)));
+      }
     }
+    if (merges.empty()) return absl::OkStatus();
+    // Merged maps, in precedence order after the explicit entries.
     for (const YAML::Node& m : merges) {
       std::vector<YAML::Node> sources;
       if (m.IsSequence()) {
@@ -225,10 +241,27 @@ class Decoder {
         MapView merged;
         RETURN_IF_ERROR(Map(src, Join(path, "<<"), merged, depth + 1));
         for (auto& e : merged.entries) {
-          if (out.Find(e.first) == nullptr) out.entries.push_back(std::move(e));
+          RETURN_IF_ERROR(Visit(path));
+          out.entries.push_back(std::move(e));
         }
       }
     }
+    // Keep the first entry of each key: explicit ones, then earlier merges.
+    out.Index();
+    std::vector<bool> keep(out.entries.size(), true);
+    for (size_t i = 1; i < out.by_key.size(); ++i) {
+      if (out.entries[out.by_key[i]].first == out.entries[out.by_key[i - 1]].first) {
+        keep[out.by_key[i]] = false;
+      }
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < out.entries.size(); ++i) {
+      if (!keep[i]) continue;
+      if (kept != i) out.entries[kept] = std::move(out.entries[i]);
+      ++kept;
+    }
+    out.entries.resize(kept);
+    out.Index();
     return absl::OkStatus();
   }
 
@@ -1064,47 +1097,107 @@ std::string Location(std::string_view file, const YAML::Mark& mark) {
   return StrCat(where, ":", mark.line + 1, ":", mark.column + 1);
 }
 
-// yaml-cpp 0.7's LoadAll() loops forever, allocating, on some malformed inputs: after a top-level
-// flow collection followed by ',' ("{a: b},", "[a],b") its parser returns empty documents without
-// consuming input. This pass walks the event stream first and throws at a document that starts
-// where the previous one did, so that LoadAll() only ever sees inputs it can finish.
-class ProgressCheck : public YAML::EventHandler {
+// Builds one document's node graph from parser events, as YAML::LoadAll() does internally, so that
+// documents are parsed and decoded one at a time and memory follows the largest document rather
+// than the whole input (yaml-cpp needs a few hundred bytes per node). It also adds two guards that
+// yaml-cpp 0.7 lacks:
+//  - a cap on nodes per document;
+//  - progress: after a top-level flow collection followed by ',' ("{a: b},", "[a],b") the parser
+//    returns empty documents forever without consuming input (LoadAll() then never returns). A
+//    document that starts where the previous one did is an error.
+class DocumentBuilder : public YAML::EventHandler {
  public:
+  // `last_start` carries the previous document's start offset (-1 before the first document).
+  DocumentBuilder(int64_t max_nodes, int64_t& last_start)
+      : max_nodes_(max_nodes), last_start_(last_start) {}
+
+  const YAML::Node& root() const { return root_; }
+  // Where the document's root node starts; null for an empty document.
+  const YAML::Mark& root_mark() const { return root_mark_; }
+
   void OnDocumentStart(const YAML::Mark& mark) override {
-    if (started_ && mark.pos <= last_pos_) {
+    if (last_start_ >= 0 && mark.pos <= last_start_) {
       throw YAML::ParserException(mark, "unexpected content after the end of a document");
     }
-    started_ = true;
-    last_pos_ = mark.pos;
+    last_start_ = mark.pos;
   }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                const std::string&) override {}
-  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                       YAML::EmitterStyle::value) override {}
-  void OnSequenceEnd() override {}
-  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  YAML::EmitterStyle::value) override {}
-  void OnMapEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    Add(mark, YAML::Node(YAML::NodeType::Null), anchor);
+  }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    auto it = anchors_.find(anchor);
+    if (it == anchors_.end()) {
+      throw YAML::ParserException(mark, "the referenced anchor is not defined");
+    }
+    Add(mark, it->second, YAML::NullAnchor);  // the same node again, not a copy
+  }
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                const std::string& value) override {
+    YAML::Node node(value);
+    node.SetTag(tag);  // "!" for quoted and block scalars, "?" for plain ones
+    Add(mark, node, anchor);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                       YAML::EmitterStyle::value) override {
+    StartCollection(mark, YAML::NodeType::Sequence, tag, anchor);
+  }
+  void OnSequenceEnd() override { EndCollection(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
+                  YAML::EmitterStyle::value) override {
+    StartCollection(mark, YAML::NodeType::Map, tag, anchor);
+  }
+  void OnMapEnd() override { EndCollection(); }
 
  private:
-  bool started_ = false;
-  int last_pos_ = 0;
-};
+  struct Frame {
+    YAML::Node node;
+    std::optional<YAML::Node> key;  // maps: a key waiting for its value
+  };
 
-// Parses `text` into documents. Throws YAML::Exception on malformed input.
-std::vector<YAML::Node> LoadAllDocuments(const std::string& text) {
-  {
-    std::istringstream in(text);
-    YAML::Parser parser(in);
-    ProgressCheck check;
-    while (parser.HandleNextDocument(check)) {
+  void StartCollection(const YAML::Mark& mark, YAML::NodeType::value type, const std::string& tag,
+                       YAML::anchor_t anchor) {
+    YAML::Node node(type);
+    node.SetTag(tag);
+    Add(mark, node, anchor);
+    stack_.push_back(Frame{node, std::nullopt});
+  }
+
+  void EndCollection() {
+    // The parser balances start and end events.
+    if (!stack_.empty()) stack_.pop_back();
+  }
+
+  void Add(const YAML::Mark& mark, const YAML::Node& node, YAML::anchor_t anchor) {
+    if (++nodes_ > max_nodes_) {
+      throw YAML::ParserException(
+          mark, StrCat("a document may have at most ", max_nodes_, " nodes; split the input"));
+    }
+    if (anchor != YAML::NullAnchor) anchors_[anchor] = node;
+    if (stack_.empty()) {
+      root_ = node;
+      root_mark_ = mark;
+      return;
+    }
+    Frame& top = stack_.back();
+    if (top.node.IsSequence()) {
+      top.node.push_back(node);
+    } else if (!top.key.has_value()) {
+      top.key = node;
+    } else {
+      top.node.force_insert(*top.key, node);
+      top.key.reset();
     }
   }
-  return YAML::LoadAll(text);
-}
+
+  const int64_t max_nodes_;
+  int64_t& last_start_;
+  int64_t nodes_ = 0;
+  std::vector<Frame> stack_;
+  std::map<YAML::anchor_t, YAML::Node> anchors_;
+  YAML::Node root_;
+  YAML::Mark root_mark_ = YAML::Mark::null_mark();
+};
 
 bool IsNameStart(char c) { return absl::ascii_isalpha(static_cast<unsigned char>(c)) || c == '_'; }
 bool IsNameChar(char c) { return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_'; }
@@ -1238,15 +1331,21 @@ absl::Status DecodeDocuments(std::string_view text, std::string_view file, Manif
   }
   Manifests local;
   try {
-    std::vector<YAML::Node> docs = LoadAllDocuments(std::string(text));
+    std::istringstream in{std::string(text)};
+    YAML::Parser parser(in);
     DocumentDecoder decoder(file, kBaseBudget + kBudgetPerByte * static_cast<int64_t>(text.size()),
                             local);
-    for (size_t i = 0; i < docs.size(); ++i) {
-      const YAML::Node& doc = docs[i];
+    int64_t last_start = -1;
+    for (int i = 0;; ++i) {
+      DocumentBuilder builder(kMaxNodesPerDocument, last_start);
+      if (!parser.HandleNextDocument(builder)) break;
+      const YAML::Node& doc = builder.root();
       if (!doc.IsDefined() || doc.IsNull()) continue;  // empty document
       std::string loc = StrCat("document ", i + 1);
-      if (!doc.Mark().is_null()) StrAppend(loc, " (line ", doc.Mark().line + 1, ")");
-      RETURN_IF_ERROR(decoder.DecodeObject(doc, static_cast<int>(i), loc, 0));
+      if (!builder.root_mark().is_null()) {
+        StrAppend(loc, " (line ", builder.root_mark().line + 1, ")");
+      }
+      RETURN_IF_ERROR(decoder.DecodeObject(doc, i, loc, 0));
     }
   } catch (const YAML::DeepRecursion& e) {
     return absl::InvalidArgumentError(

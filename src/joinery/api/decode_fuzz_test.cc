@@ -547,7 +547,7 @@ uint64_t EnvOr(const char* name, uint64_t fallback) {
 
 TEST(DecodeFuzz, RandomAndMutatedInputsNeverCrash) {
   const uint64_t seed = EnvOr("JOINERY_FUZZ_SEED", 0x6a6f696e657279);  // "joinery"
-  const uint64_t iterations = EnvOr("JOINERY_FUZZ_ITERATIONS", 2000);
+  const uint64_t iterations = EnvOr("JOINERY_FUZZ_ITERATIONS", 1500);
   Fuzzer fuzzer(seed);
   uint64_t ok = 0;
   for (uint64_t i = 0; i < iterations; ++i) {

@@ -372,11 +372,22 @@ TEST(DecodeErrors, InvalidYamlNamesFileLineAndColumn) {
 }
 
 TEST(DecodeErrors, CommaAfterTopLevelFlowCollectionIsAnErrorNotAHang) {
-  // yaml-cpp 0.7's LoadAll() alone never returns on these.
-  EXPECT_THAT(DecodeError("{a: b},"), HasSubstr("x.yaml:1:7: invalid YAML: unexpected content"));
-  EXPECT_THAT(DecodeError("[a],b"), HasSubstr("invalid YAML"));
-  EXPECT_THAT(DecodeError("apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\n{\"\":{}},"),
-              HasSubstr("x.yaml:"));
+  // yaml-cpp 0.7's own LoadAll() never returns on these.
+  EXPECT_THAT(DecodeError("{apiVersion: v1, kind: Pod, metadata: {name: a}},"),
+              HasSubstr("x.yaml:1:49: invalid YAML: unexpected content after the end of a "
+                        "document"));
+  EXPECT_THAT(DecodeError("{apiVersion: v1, kind: List, items: []},b"), HasSubstr("invalid YAML"));
+  EXPECT_FALSE(Decode("{a: b},").ok());
+  EXPECT_FALSE(Decode("[a],b").ok());
+}
+
+TEST(DecodeErrors, DocumentsAreDecodedOneAtATime) {
+  // A bad later document still fails the whole input, and nothing is appended.
+  Manifests m;
+  absl::Status s = DecodeDocuments(
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: a}\n---\nkind: Pod\n", "x.yaml", m);
+  EXPECT_THAT(Msg(s), HasSubstr("x.yaml: document 2 (line 5): apiVersion: Required value"));
+  EXPECT_TRUE(m.pods.empty());
 }
 
 TEST(DecodeErrors, DeepNestingIsAnErrorNotACrash) {
@@ -605,6 +616,37 @@ items:
   EXPECT_EQ(m->pods[1].metadata.name, "b");
   EXPECT_TRUE(m->pods[1].metadata.labels.empty()) << "explicit keys win over merged ones";
   EXPECT_EQ(m->pods[1].spec.node_name, "n1");
+}
+
+TEST(DecodeDocuments, MergeKeyPrecedence) {
+  absl::StatusOr<Manifests> m = Decode(R"(
+apiVersion: v1
+kind: List
+defs:
+  - &a {nodeName: from-a, priority: 1}
+  - &b {nodeName: from-b, priority: 2, schedulerName: from-b}
+items:
+  - apiVersion: v1
+    kind: Pod
+    metadata: {name: p}
+    spec:
+      <<: [*a, *b]
+      priority: 3
+)");
+  ASSERT_TRUE(m.ok()) << m.status();
+  const PodSpec& s = m->pods[0].spec;
+  EXPECT_EQ(s.priority, 3) << "explicit keys win";
+  EXPECT_EQ(s.node_name, "from-a") << "earlier merges win over later ones";
+  EXPECT_EQ(s.scheduler_name, "from-b");
+}
+
+TEST(DecodeDocuments, ManyUnknownFieldsAreCheap) {
+  std::string yaml = "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n";
+  for (int i = 0; i < 5000; ++i) yaml += "  unknown" + std::to_string(i) + ": x\n";
+  yaml += "  nodeName: n1\n";
+  absl::StatusOr<Manifests> m = Decode(yaml);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->pods[0].spec.node_name, "n1");
 }
 
 constexpr std::string_view kPod = R"(

@@ -12,17 +12,12 @@ namespace joinery::api::internal {
 
 using ::joinery::StrCat;
 
-// `s` in double quotes, with quotes, backslashes and control characters escaped and long text
-// shortened, for messages.
-inline std::string Quote(std::string_view s) {
-  constexpr size_t kMax = 80;
-  std::string out = "\"";
-  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
+// `s` for a message: control characters escaped, at most `max` bytes (then "...").
+inline std::string Printable(std::string_view s, size_t max = 253) {
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < max; ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
+    if (c == '\n') {
       out += "\\n";
     } else if (c < 0x20 || c == 0x7f) {
       constexpr char kHex[] = "0123456789abcdef";
@@ -33,6 +28,19 @@ inline std::string Quote(std::string_view s) {
       out += static_cast<char>(c);
     }
   }
+  if (s.size() > max) out += "...";
+  return out;
+}
+
+// `s` in double quotes, with quotes and backslashes escaped, for messages; long text is shortened.
+inline std::string Quote(std::string_view s) {
+  constexpr size_t kMax = 80;
+  std::string out = "\"";
+  for (size_t i = 0; i < s.size() && i < kMax; ++i) {
+    char c = s[i];
+    if (c == '"' || c == '\\') out += '\\';
+    out += Printable(std::string_view(&s[i], 1));
+  }
   if (s.size() > kMax) out += "...";
   out += '"';
   return out;
@@ -42,10 +50,11 @@ inline std::string Quote(std::string_view s) {
 // empty). An object with only generateName shows as "<generateName>*".
 inline std::string ObjectRef(std::string_view kind, const ObjectMeta& meta, bool namespaced) {
   std::string name = meta.name.empty() && !meta.generate_name.empty()
-                         ? StrCat(meta.generate_name, "*")
-                         : meta.name;
+                         ? StrCat(Printable(meta.generate_name), "*")
+                         : Printable(meta.name);
   if (!namespaced) return StrCat(kind, "/", name);
-  return StrCat(kind, "/", meta.namespace_.empty() ? "default" : meta.namespace_, "/", name);
+  return StrCat(kind, "/", meta.namespace_.empty() ? "default" : Printable(meta.namespace_), "/",
+                name);
 }
 
 // "<file>: <ObjectRef>: ", or without the file part when `file` is empty.

@@ -108,7 +108,7 @@ std::string Join(std::string_view path, std::string_view field) {
 }
 std::string At(std::string_view path, size_t i) { return StrCat(path, "[", i, "]"); }
 std::string AtKey(std::string_view path, std::string_view key) {
-  return StrCat(path, "[", key, "]");
+  return StrCat(path, "[", internal::Printable(key), "]");
 }
 
 std::string JoinMessages(const std::vector<std::string>& msgs) { return StrJoin(msgs, "; "); }

@@ -1,5 +1,6 @@
 #include "joinery/api/validate.h"
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -929,6 +930,16 @@ TEST(ValidatePod, MetadataLabelsAndNamespace) {
   EXPECT_THAT(msg, HasSubstr("metadata.namespace: Invalid value: \"Shop\": a lowercase RFC 1123 "
                              "label"));
   EXPECT_THAT(msg, HasSubstr("metadata.labels: Invalid value: \"bad key\""));
+}
+
+TEST(ValidatePod, ControlCharactersInNamesAreEscapedInMessages) {
+  Pod p = ValidPod();
+  p.metadata.name = "a\nb";
+  p.metadata.labels = {{"k\ty", "v"}};
+  std::string msg = PodError(p);
+  EXPECT_THAT(msg, StartsWith("pod.yaml: Pod/shop/a\\nb: metadata.name: Invalid value: \"a\\nb\""));
+  EXPECT_THAT(msg, HasSubstr("metadata.labels: Invalid value: \"k\\x09y\""));
+  EXPECT_EQ(std::count(msg.begin(), msg.end(), '\n'), 1) << "one line per error";
 }
 
 // ---- Node ----

@@ -1,13 +1,15 @@
-// Kubernetes resource quantities ("500m", "64Gi", "1e3", "1.5") and durations ("300s", "720h", "Never").
+// Kubernetes resource quantities ("500m", "64Gi", "1e3", "1.5") and durations ("300s", "720h",
+// "Never").
 //
 // A Quantity is an exact integer count of thousandths (milli-units), like Kubernetes' MilliValue():
 // finer precision is rounded up, as Kubernetes does when it reports milli values. It remembers the
-// notation it was written in (binary suffixes, decimal suffixes, or exponent) so that it prints back
-// in the same style. Values are immutable and cheap to copy; all functions are thread-safe.
+// notation it was written in (binary suffixes, decimal suffixes, or exponent) so that it prints
+// back in the same style. Values are immutable and cheap to copy; all functions are thread-safe.
 #pragma once
 
 #include <compare>
 #include <cstdint>
+#include <limits>
 #include <map>
 #include <optional>
 #include <string>
@@ -16,6 +18,22 @@
 #include "absl/status/statusor.h"
 
 namespace joinery {
+
+// a + b and a − b clamped to the int64 range.
+constexpr int64_t SaturatingAdd(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) {
+    return b > 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+  }
+  return r;
+}
+constexpr int64_t SaturatingSub(int64_t a, int64_t b) {
+  int64_t r = 0;
+  if (__builtin_sub_overflow(a, b, &r)) {
+    return b < 0 ? std::numeric_limits<int64_t>::max() : std::numeric_limits<int64_t>::min();
+  }
+  return r;
+}
 
 class Quantity {
  public:
@@ -33,7 +51,7 @@ class Quantity {
   }
 
   // Parses Kubernetes quantity syntax exactly. Errors (InvalidArgument) name the problem; values
-  // beyond ±9.2e15 units are rejected rather than wrapped.
+  // beyond ±5.7e14 units (int64 max / 16 milli) are rejected rather than wrapped.
   static absl::StatusOr<Quantity> Parse(std::string_view text);
 
   int64_t milli() const { return milli_; }
@@ -45,14 +63,19 @@ class Quantity {
   // Canonical Kubernetes-style text: "500m", "4", "24Gi", "1k".
   std::string ToString() const;
 
-  Quantity operator+(const Quantity& o) const { return FromMilli(milli_ + o.milli_, format_); }
-  Quantity operator-(const Quantity& o) const { return FromMilli(milli_ - o.milli_, format_); }
+  // Arithmetic saturates at the int64 range: sums of hostile inputs clamp instead of overflowing.
+  Quantity operator+(const Quantity& o) const {
+    return FromMilli(SaturatingAdd(milli_, o.milli_), format_);
+  }
+  Quantity operator-(const Quantity& o) const {
+    return FromMilli(SaturatingSub(milli_, o.milli_), format_);
+  }
   Quantity& operator+=(const Quantity& o) {
-    milli_ += o.milli_;
+    milli_ = SaturatingAdd(milli_, o.milli_);
     return *this;
   }
   Quantity& operator-=(const Quantity& o) {
-    milli_ -= o.milli_;
+    milli_ = SaturatingSub(milli_, o.milli_);
     return *this;
   }
   bool operator==(const Quantity& o) const { return milli_ == o.milli_; }

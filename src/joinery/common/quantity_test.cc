@@ -153,6 +153,18 @@ TEST(ResourceListHelpers, AddSubtractFitMax) {
   EXPECT_EQ(ResourceListToString(b), "cpu=250m, pods=1");
 }
 
+TEST(QuantityArithmetic, SaturatesInsteadOfOverflowing) {
+  constexpr int64_t kMax = std::numeric_limits<int64_t>::max();
+  constexpr int64_t kMin = std::numeric_limits<int64_t>::min();
+  Quantity big = Quantity::FromMilli(kMax - 5);
+  EXPECT_EQ((big + Quantity::FromMilli(10)).milli(), kMax);
+  EXPECT_EQ((Quantity::FromMilli(kMin + 5) - Quantity::FromMilli(10)).milli(), kMin);
+  Quantity sum;
+  for (int i = 0; i < 100; ++i) sum += *Quantity::Parse("500Ti");
+  EXPECT_EQ(sum.milli(), kMax);
+  EXPECT_EQ((Quantity::FromMilli(7) - Quantity::FromMilli(10)).milli(), -3);
+}
+
 TEST(ParseDuration, ParsesSecondsMinutesHours) {
   EXPECT_EQ(ParseDuration("300s", false)->seconds, 300);
   EXPECT_EQ(ParseDuration("720h", false)->seconds, 720 * 3600);

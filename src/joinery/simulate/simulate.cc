@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-
 #include <nlohmann/json.hpp>
 
 #include "joinery/api/decode.h"
@@ -24,10 +23,10 @@ api::Pod PodFromTemplate(const api::PodTemplateSpec& t, const api::ObjectMeta& o
   p.metadata.namespace_ = owner.namespace_.empty() ? "default" : owner.namespace_;
   p.metadata.creation_timestamp = owner.creation_timestamp;
   p.metadata.owner_references = {{.api_version = kind == "Job" ? "batch/v1" : "apps/v1",
-                                   .kind = std::string(kind),
-                                   .name = owner.name,
-                                   .uid = owner.uid,
-                                   .controller = true}};
+                                  .kind = std::string(kind),
+                                  .name = owner.name,
+                                  .uid = owner.uid,
+                                  .controller = true}};
   p.spec = t.spec;
   p.source = source;
   return p;
@@ -79,21 +78,47 @@ std::string Table(const std::vector<std::vector<std::string>>& rows) {
 
 }  // namespace
 
+absl::Status CheckPodCount(const api::Manifests& m) {
+  int64_t total = static_cast<int64_t>(m.pods.size());
+  auto add = [&](int64_t n, const api::Source& src, std::string_view kind,
+                 const api::ObjectMeta& meta, std::string_view field) -> absl::Status {
+    total += std::max<int64_t>(n, 0);
+    if (total <= kMaxSimulatedPods) return absl::OkStatus();
+    return absl::InvalidArgumentError(
+        StrCat(src.file, ": ", kind, "/", meta.namespace_.empty() ? "default" : meta.namespace_,
+               "/", meta.name, ": ", field, ": the input would create ", total,
+               " pods or more; simulate handles at most ", kMaxSimulatedPods));
+  };
+  for (const auto& d : m.deployments)
+    RETURN_IF_ERROR(add(d.replicas, d.source, "Deployment", d.metadata, "spec.replicas"));
+  for (const auto& r : m.replica_sets)
+    RETURN_IF_ERROR(add(r.replicas, r.source, "ReplicaSet", r.metadata, "spec.replicas"));
+  for (const auto& st : m.stateful_sets)
+    RETURN_IF_ERROR(add(st.replicas, st.source, "StatefulSet", st.metadata, "spec.replicas"));
+  for (const auto& j : m.jobs)
+    RETURN_IF_ERROR(add(j.parallelism, j.source, "Job", j.metadata, "spec.parallelism"));
+  return absl::OkStatus();
+}
+
 std::vector<api::Pod> ExpandWorkloads(const api::Manifests& m) {
   std::vector<api::Pod> pods;
   for (const auto& d : m.deployments) {
-    for (int i = 0; i < d.replicas; ++i) pods.push_back(PodFromTemplate(d.template_, d.metadata, "Deployment", i, d.source));
+    for (int i = 0; i < d.replicas; ++i)
+      pods.push_back(PodFromTemplate(d.template_, d.metadata, "Deployment", i, d.source));
   }
   for (const auto& r : m.replica_sets) {
-    for (int i = 0; i < r.replicas; ++i) pods.push_back(PodFromTemplate(r.template_, r.metadata, "ReplicaSet", i, r.source));
+    for (int i = 0; i < r.replicas; ++i)
+      pods.push_back(PodFromTemplate(r.template_, r.metadata, "ReplicaSet", i, r.source));
   }
   for (const auto& s : m.stateful_sets) {
-    for (int i = 0; i < s.replicas; ++i) pods.push_back(PodFromTemplate(s.template_, s.metadata, "StatefulSet", i, s.source));
+    for (int i = 0; i < s.replicas; ++i)
+      pods.push_back(PodFromTemplate(s.template_, s.metadata, "StatefulSet", i, s.source));
   }
   for (const auto& j : m.jobs) {
     int n = j.parallelism;
     if (j.completions) n = std::min(n, *j.completions);
-    for (int i = 0; i < n; ++i) pods.push_back(PodFromTemplate(j.template_, j.metadata, "Job", i, j.source));
+    for (int i = 0; i < n; ++i)
+      pods.push_back(PodFromTemplate(j.template_, j.metadata, "Job", i, j.source));
   }
   return pods;
 }
@@ -139,8 +164,9 @@ solver::Snapshot BuildSnapshot(const api::Manifests& m,
       }
       continue;
     }
-    bool daemon = std::any_of(p.metadata.owner_references.begin(), p.metadata.owner_references.end(),
-                              [](const api::OwnerReference& o) { return o.kind == "DaemonSet"; });
+    bool daemon =
+        std::any_of(p.metadata.owner_references.begin(), p.metadata.owner_references.end(),
+                    [](const api::OwnerReference& o) { return o.kind == "DaemonSet"; });
     if (daemon) continue;  // DaemonSet pods are never provisioned for
     s.pods.push_back(std::move(p));
   }
@@ -148,10 +174,12 @@ solver::Snapshot BuildSnapshot(const api::Manifests& m,
   if (warnings != nullptr && !m.node_classes.empty()) {
     for (const auto& np : m.node_pools) {
       const auto& ref = np.template_.spec.node_class_ref;
-      bool found = std::any_of(m.node_classes.begin(), m.node_classes.end(),
-                               [&](const api::EC2NodeClass& c) { return c.metadata.name == ref.name; });
+      bool found =
+          std::any_of(m.node_classes.begin(), m.node_classes.end(),
+                      [&](const api::EC2NodeClass& c) { return c.metadata.name == ref.name; });
       if (!found && ref.kind == "EC2NodeClass") {
-        warnings->push_back(StrCat("NodePool ", np.metadata.name, " references EC2NodeClass ", ref.name,
+        warnings->push_back(StrCat("NodePool ", np.metadata.name, " references EC2NodeClass ",
+                                   ref.name,
                                    ", which is not in the input; simulating as if it were ready"));
       }
     }
@@ -164,9 +192,11 @@ absl::StatusOr<Simulation> Run(const SimulateOptions& options) {
   api::DecodeOptions dopts;
   for (const auto& [k, v] : options.env) dopts.env.emplace(k, v);
   ASSIGN_OR_RETURN(sim.manifests, api::LoadManifests(options.paths, dopts));
+  RETURN_IF_ERROR(CheckPodCount(sim.manifests));
   cloudprovider::InstanceTypes catalog;
   if (!options.instance_types_file.empty()) {
-    ASSIGN_OR_RETURN(catalog, cloudprovider::LoadCatalogFile(options.instance_types_file, options.catalog));
+    ASSIGN_OR_RETURN(catalog,
+                     cloudprovider::LoadCatalogFile(options.instance_types_file, options.catalog));
   } else {
     ASSIGN_OR_RETURN(catalog, cloudprovider::EmbeddedCatalog(options.catalog));
   }
@@ -193,7 +223,8 @@ std::string RenderJson(const Simulation& sim) {
     c["price"] = RoundPrice(nc.launch.price);
     c["priceSimulated"] = nc.launch.price_simulated;
     if (nc.launch.price_simulated) {
-      c["priceNote"] = StrCat("simulated spot price: on-demand list price x ", RoundPrice(1 - sim.spot_discount));
+      c["priceNote"] = StrCat("simulated spot price: on-demand list price x ",
+                              RoundPrice(1 - sim.spot_discount));
     }
     c["instanceTypeOptions"] = nc.instance_type_options;
     json labels = json::object();
@@ -208,7 +239,8 @@ std::string RenderJson(const Simulation& sim) {
     json reqs = json::array();
     for (const auto& r : nc.requirements) {
       json o = {{"key", r.key}, {"operator", r.operator_}};
-      if (!r.values.empty() || r.operator_ == "In" || r.operator_ == "NotIn") o["values"] = r.values;
+      if (!r.values.empty() || r.operator_ == "In" || r.operator_ == "NotIn")
+        o["values"] = r.values;
       if (r.min_values) o["minValues"] = *r.min_values;
       reqs.push_back(std::move(o));
     }
@@ -219,11 +251,13 @@ std::string RenderJson(const Simulation& sim) {
   out["nodeClaims"] = std::move(claims);
   json existing = json::array();
   for (const auto& e : plan.existing_nodes) {
-    existing.push_back({{"name", e.name}, {"kind", e.is_node_claim ? "NodeClaim" : "Node"}, {"pods", e.pods}});
+    existing.push_back(
+        {{"name", e.name}, {"kind", e.is_node_claim ? "NodeClaim" : "Node"}, {"pods", e.pods}});
   }
   out["existingNodes"] = std::move(existing);
   json unsched = json::array();
-  for (const auto& u : plan.unschedulable) unsched.push_back({{"pod", u.pod}, {"reason", u.reason}});
+  for (const auto& u : plan.unschedulable)
+    unsched.push_back({{"pod", u.pod}, {"reason", u.reason}});
   out["unschedulable"] = std::move(unsched);
   size_t placed = 0;
   for (const auto& nc : plan.node_claims) placed += nc.pods.size();
@@ -245,11 +279,13 @@ std::string RenderTable(const Simulation& sim) {
   if (plan.node_claims.empty()) {
     out += "No new nodes needed.\n";
   } else {
-    std::vector<std::vector<std::string>> rows = {
-        {"NODECLAIM", "NODEPOOL", "INSTANCE-TYPE", "CAPACITY", "ZONE", "PRICE/HR", "OPTIONS", "PODS"}};
+    std::vector<std::vector<std::string>> rows = {{"NODECLAIM", "NODEPOOL", "INSTANCE-TYPE",
+                                                   "CAPACITY", "ZONE", "PRICE/HR", "OPTIONS",
+                                                   "PODS"}};
     for (const auto& nc : plan.node_claims) {
       rows.push_back({nc.name, nc.node_pool, nc.launch.instance_type, nc.launch.capacity_type,
-                      nc.launch.zone, FormatPrice(nc.launch.price) + (nc.launch.price_simulated ? "*" : ""),
+                      nc.launch.zone,
+                      FormatPrice(nc.launch.price) + (nc.launch.price_simulated ? "*" : ""),
                       StrCat(nc.instance_type_options.size()), StrCat(nc.pods.size())});
     }
     out += Table(rows);
@@ -259,14 +295,16 @@ std::string RenderTable(const Simulation& sim) {
       for (const auto& p : nc.pods) pods.push_back({p, StrCat("nodeclaim/", nc.name)});
     }
     for (const auto& e : plan.existing_nodes) {
-      for (const auto& p : e.pods) pods.push_back({p, StrCat(e.is_node_claim ? "nodeclaim/" : "node/", e.name)});
+      for (const auto& p : e.pods)
+        pods.push_back({p, StrCat(e.is_node_claim ? "nodeclaim/" : "node/", e.name)});
     }
     out += Table(pods);
   }
   if (plan.node_claims.empty() && !plan.existing_nodes.empty()) {
     std::vector<std::vector<std::string>> pods = {{"POD", "NODE"}};
     for (const auto& e : plan.existing_nodes) {
-      for (const auto& p : e.pods) pods.push_back({p, StrCat(e.is_node_claim ? "nodeclaim/" : "node/", e.name)});
+      for (const auto& p : e.pods)
+        pods.push_back({p, StrCat(e.is_node_claim ? "nodeclaim/" : "node/", e.name)});
     }
     out += "\n" + Table(pods);
   }
@@ -279,12 +317,14 @@ std::string RenderTable(const Simulation& sim) {
   size_t placed = 0;
   for (const auto& nc : plan.node_claims) placed += nc.pods.size();
   for (const auto& e : plan.existing_nodes) placed += e.pods.size();
-  out += StrCat("\n", plan.node_claims.size(), " new node(s), ", placed, "/", sim.snapshot.pods.size(),
-                " pod(s) scheduled, ", FormatPrice(plan.cost_per_hour), "/hour (", "USD, on-demand list prices",
-                sim.any_spot ? "; * simulated spot price" : "", ")\n");
+  out +=
+      StrCat("\n", plan.node_claims.size(), " new node(s), ", placed, "/", sim.snapshot.pods.size(),
+             " pod(s) scheduled, ", FormatPrice(plan.cost_per_hour), "/hour (",
+             "USD, on-demand list prices", sim.any_spot ? "; * simulated spot price" : "", ")\n");
   if (sim.any_spot) {
-    out += StrCat("* spot prices are simulated: on-demand list price x ", RoundPrice(1 - sim.spot_discount),
-                  " (--spot-discount ", sim.spot_discount, ")\n");
+    out +=
+        StrCat("* spot prices are simulated: on-demand list price x ",
+               RoundPrice(1 - sim.spot_discount), " (--spot-discount ", sim.spot_discount, ")\n");
   }
   for (const auto& w : sim.warnings) out += StrCat("warning: ", w, "\n");
   return out;

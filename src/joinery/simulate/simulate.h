@@ -35,6 +35,13 @@ struct Simulation {
   bool any_spot = false;  // some launch choice uses a simulated spot price
 };
 
+// The most pods one simulation expands workloads into (about 1 GB of pod objects).
+inline constexpr int64_t kMaxSimulatedPods = 1'000'000;
+
+// InvalidArgument naming the workload at which the pods in `m` (bare pods plus replicas) would
+// exceed kMaxSimulatedPods.
+absl::Status CheckPodCount(const api::Manifests& m);
+
 // Expands workloads into pods: Deployment/ReplicaSet/StatefulSet replicas, Job parallelism.
 std::vector<api::Pod> ExpandWorkloads(const api::Manifests& m);
 

@@ -4,15 +4,15 @@
 #include <cctype>
 #include <cstdint>
 #include <deque>
-#include <map>
 #include <limits>
+#include <map>
 #include <numeric>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
-#include "joinery/common/strings.h"
 #include "joinery/api/labels.h"
 #include "joinery/common/status.h"
+#include "joinery/common/strings.h"
 #include "joinery/scheduling/requirements.h"
 #include "joinery/scheduling/resources.h"
 #include "joinery/scheduling/taints.h"
@@ -89,7 +89,8 @@ class ResourceIndex {
   // Karpenter prints resource lists as JSON objects in messages.
   std::string ToJson(const Vec& v) const {
     std::vector<std::string> parts;
-    for (const auto& [k, q] : Sparse(v)) parts.push_back(StrCat("\"", k, "\":\"", q.ToString(), "\""));
+    for (const auto& [k, q] : Sparse(v))
+      parts.push_back(StrCat("\"", k, "\":\"", q.ToString(), "\""));
     return StrCat("{", StrJoin(parts, ","), "}");
   }
 
@@ -98,8 +99,12 @@ class ResourceIndex {
   std::map<std::string, int, std::less<>> index_;
 };
 
+// Saturating, so that hostile inputs (huge requests on many pods) clamp instead of overflowing.
 void AddVec(Vec& a, const Vec& b) {
-  for (size_t i = 0; i < a.size(); ++i) a[i] += b[i];
+  for (size_t i = 0; i < a.size(); ++i) a[i] = SaturatingAdd(a[i], b[i]);
+}
+void SubVec(Vec& a, const Vec& b) {
+  for (size_t i = 0; i < a.size(); ++i) a[i] = SaturatingSub(a[i], b[i]);
 }
 Vec Sum(const Vec& a, const Vec& b) {
   Vec out = a;
@@ -117,7 +122,7 @@ bool FitsVec(const Vec& requests, const Vec& available) {
 // requests + overhead ≤ available for every resource the two ask for.
 bool FitsWith(const Vec& requests, const Vec& overhead, const Vec& available) {
   for (size_t i = 0; i < requests.size(); ++i) {
-    int64_t need = requests[i] + overhead[i];
+    int64_t need = SaturatingAdd(requests[i], overhead[i]);
     if (need > 0 && need > available[i]) return false;
   }
   return true;
@@ -157,9 +162,9 @@ bool HasCompatibleOffering(const InstanceType& it, const Requirements& reqs) {
 struct Template {
   const api::NodePool* pool = nullptr;
   Requirements reqs;
-  std::vector<int> options;  // indices into the instance-type table, prefiltered
+  std::vector<int> options;          // indices into the instance-type table, prefiltered
   std::vector<Vec> daemon_overhead;  // per instance type (index as in the type table); options only
-  std::string node_class_label;  // e.g. karpenter.k8s.aws/ec2nodeclass
+  std::string node_class_label;      // e.g. karpenter.k8s.aws/ec2nodeclass
 };
 
 struct Prefs {
@@ -202,12 +207,13 @@ struct FilterFlags {
   bool requirements_and_fits = false, requirements_and_offering = false, fits_and_offering = false;
 };
 
-std::string FilterErrorMessage(const FilterFlags& f, const std::string& reqs, const std::string& res,
-                               bool huge_cpu) {
+std::string FilterErrorMessage(const FilterFlags& f, const std::string& reqs,
+                               const std::string& res, bool huge_cpu) {
   std::string tail = StrCat(", requirements=", reqs, ", resources=", res);
   if (!f.requirements_met && !f.fits && !f.has_offering)
     return "no instance type met the scheduling requirements or had enough resources or had a "
-           "required offering" + tail;
+           "required offering" +
+           tail;
   if (!f.requirements_met && !f.fits)
     return "no instance type met the scheduling requirements or had enough resources" + tail;
   if (!f.requirements_met && !f.has_offering)
@@ -223,13 +229,16 @@ std::string FilterErrorMessage(const FilterFlags& f, const std::string& reqs, co
   if (!f.has_offering) return "no instance type has the required offering" + tail;
   if (f.requirements_and_fits)
     return "no instance type which met the scheduling requirements and had enough resources, had "
-           "a required offering" + tail;
+           "a required offering" +
+           tail;
   if (f.fits_and_offering)
     return "no instance type which had enough resources and the required offering met the "
-           "scheduling requirements" + tail;
+           "scheduling requirements" +
+           tail;
   if (f.requirements_and_offering)
     return "no instance type which met the scheduling requirements and the required offering had "
-           "the required resources" + tail;
+           "the required resources" +
+           tail;
   return "no instance type met the requirements/resources/offering tuple" + tail;
 }
 
@@ -272,7 +281,8 @@ std::string UnmetMinValues(const std::vector<int>& options, const std::vector<IT
   std::vector<std::string> unmet;
   for (const auto& [k, r] : reqs.items()) {
     if (!r.min_values()) continue;
-    if (DistinctValues(options, types, r) < static_cast<size_t>(*r.min_values())) unmet.push_back(k);
+    if (DistinctValues(options, types, r) < static_cast<size_t>(*r.min_values()))
+      unmet.push_back(k);
   }
   return StrJoin(unmet, ", ");
 }
@@ -323,7 +333,8 @@ class Scheduler {
     }
     for (const auto& p : snap_.pods) res_.InternAll(scheduling::PodSchedulingRequests(p.spec));
     for (const auto& np : snap_.node_pools) res_.InternAll(np.limits);
-    for (const auto& ds : snap_.daemon_sets) res_.InternAll(scheduling::PodSchedulingRequests(ds.template_.spec));
+    for (const auto& ds : snap_.daemon_sets)
+      res_.InternAll(scheduling::PodSchedulingRequests(ds.template_.spec));
     for (const auto& n : snap_.nodes) {
       res_.InternAll(n.node.allocatable);
       res_.InternAll(n.node.capacity);
@@ -351,7 +362,8 @@ class Scheduler {
       }
       d.reqs.Add(Requirement::In(std::string(api::kLabelZone), zones));
       d.reqs.Add(Requirement::In(std::string(api::kLabelCapacityType), cts));
-      // Provider labels a type does not have are "DoesNotExist" on it (e.g. GPU labels on CPU types).
+      // Provider labels a type does not have are "DoesNotExist" on it (e.g. GPU labels on CPU
+      // types).
       for (std::string_view k : wk) {
         if (k.starts_with("karpenter.k8s.aws/instance-") && !it.labels.contains(k) &&
             k != api::kLabelInstanceTenancy) {
@@ -361,8 +373,8 @@ class Scheduler {
       d.allocatable = res_.Dense(it.Allocatable());
       d.capacity = res_.Dense(it.capacity);
       d.capacity[nodes_idx_] = 1000;
-      for (std::string_view r : {api::kResourceNvidiaGPU, api::kResourceAMDGPU, api::kResourceNeuron,
-                                 std::string_view("habana.ai/gaudi")}) {
+      for (std::string_view r : {api::kResourceNvidiaGPU, api::kResourceAMDGPU,
+                                 api::kResourceNeuron, std::string_view("habana.ai/gaudi")}) {
         auto c = it.capacity.find(r);
         if (c != it.capacity.end() && !c->second.IsZero()) d.exotic = true;
       }
@@ -381,7 +393,8 @@ class Scheduler {
     auto base = Requirements::FromLabels(ds.template_.spec.node_selector);
     std::vector<api::NodeSelectorTerm> terms;
     const auto& aff = ds.template_.spec.affinity;
-    if (aff && aff->node_affinity && aff->node_affinity->required) terms = *aff->node_affinity->required;
+    if (aff && aff->node_affinity && aff->node_affinity->required)
+      terms = *aff->node_affinity->required;
     if (terms.empty()) terms.emplace_back();
     for (const auto& term : terms) {
       auto t = Requirements::FromSelector(term.match_expressions);
@@ -401,10 +414,12 @@ class Scheduler {
       pools.push_back(&np);
     }
     // Weight descending, then name (Karpenter: ties by name descending).
-    std::stable_sort(pools.begin(), pools.end(), [](const api::NodePool* a, const api::NodePool* b) {
-      if (a->EffectiveWeight() != b->EffectiveWeight()) return a->EffectiveWeight() > b->EffectiveWeight();
-      return a->metadata.name > b->metadata.name;
-    });
+    std::stable_sort(pools.begin(), pools.end(),
+                     [](const api::NodePool* a, const api::NodePool* b) {
+                       if (a->EffectiveWeight() != b->EffectiveWeight())
+                         return a->EffectiveWeight() > b->EffectiveWeight();
+                       return a->metadata.name > b->metadata.name;
+                     });
     have_node_pools_ = !pools.empty();
     for (const api::NodePool* np : pools) {
       Template t;
@@ -451,7 +466,9 @@ class Scheduler {
     auto it = remaining_.find(pool);
     if (it == remaining_.end()) return;
     for (size_t i = 0; i < capacity.size(); ++i) {
-      if (it->second[i] != std::numeric_limits<int64_t>::max()) it->second[i] -= capacity[i];
+      if (it->second[i] != std::numeric_limits<int64_t>::max()) {
+        it->second[i] = SaturatingSub(it->second[i], capacity[i]);
+      }
     }
   }
 
@@ -492,10 +509,10 @@ class Scheduler {
       n.available = res_.Dense(en.node.allocatable);
       for (const auto& p : en.pods) {
         Vec r = res_.Dense(scheduling::PodSchedulingRequests(p.spec));
-        for (size_t i = 0; i < r.size(); ++i) n.available[i] -= r[i];
+        SubVec(n.available, r);
       }
       Vec ds = DaemonOverheadOn(n.reqs, n.taints, en.pods);
-      for (size_t i = 0; i < ds.size(); ++i) n.available[i] -= ds[i];
+      SubVec(n.available, ds);
       nodes_.push_back(std::move(n));
     }
     for (const auto& nc : snap_.node_claims) {
@@ -530,7 +547,7 @@ class Scheduler {
       }
       cap[nodes_idx_] = 1000;
       Vec ds = DaemonOverheadOn(n.reqs, n.taints, {});
-      for (size_t i = 0; i < ds.size(); ++i) n.available[i] -= ds[i];
+      SubVec(n.available, ds);
       auto pool = nc.metadata.labels.find(api::kLabelNodePool);
       if (pool != nc.metadata.labels.end()) ChargeLimits(pool->second, cap);
       nodes_.push_back(std::move(n));
@@ -548,10 +565,11 @@ class Scheduler {
         std::vector<std::string> wk(api::WellKnownLabels().begin(), api::WellKnownLabels().end());
         std::sort(wk.begin(), wk.end());
         return StrCat("using label ", key,
-                            " is not allowed as it might interfere with the internal provisioning "
-                            "logic; specify a well known label: [",
-                            StrJoin(wk, " "), "], or a custom label that does not use a "
-                            "restricted domain: [karpenter.k8s.aws karpenter.sh]");
+                      " is not allowed as it might interfere with the internal provisioning "
+                      "logic; specify a well known label: [",
+                      StrJoin(wk, " "),
+                      "], or a custom label that does not use a "
+                      "restricted domain: [karpenter.k8s.aws karpenter.sh]");
       }
       return "";
     };
@@ -659,7 +677,7 @@ class Scheduler {
       if (!scheduling::CheckTaints(n.taints, tols).ok()) continue;
       if (!FitsVec(pod.requests, n.available)) continue;
       if (!n.reqs.Compatible(preqs, api::WellKnownLabels()).ok()) continue;
-      for (size_t i = 0; i < n.available.size(); ++i) n.available[i] -= pod.requests[i];
+      SubVec(n.available, pod.requests);
       n.placed.push_back(pod.key);
       return absl::OkStatus();
     }
@@ -706,9 +724,9 @@ class Scheduler {
     }
     if (std::string unmet = UnmetMinValues(r.options, types_, r.reqs); !unmet.empty()) {
       if (snap_.options.min_values_policy == MinValuesPolicy::kStrict) {
-        return absl::InvalidArgumentError(StrCat(
-            "minValues requirement is not met for label(s) ", unmet, ", requirements=",
-            r.reqs.ToString(), ", resources=", res_.ToJson(total)));
+        return absl::InvalidArgumentError(StrCat("minValues requirement is not met for label(s) ",
+                                                 unmet, ", requirements=", r.reqs.ToString(),
+                                                 ", resources=", res_.ToJson(total)));
       }
       r.relaxed = true;
     }
@@ -726,7 +744,8 @@ class Scheduler {
     for (int i : c.options) {
       const Vec& a = types_[i].allocatable;
       const Vec& o = t.daemon_overhead[i];
-      for (size_t k = 0; k < a.size(); ++k) c.max_room[k] = std::max(c.max_room[k], a[k] - o[k]);
+      for (size_t k = 0; k < a.size(); ++k)
+        c.max_room[k] = std::max(c.max_room[k], SaturatingSub(a[k], o[k]));
     }
   }
 
@@ -735,9 +754,8 @@ class Scheduler {
     // Emptiest first (stable, so ties keep creation order).
     std::vector<int> order(claims_.size());
     std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-      return claims_[a].pods.size() < claims_[b].pods.size();
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int a, int b) { return claims_[a].pods.size() < claims_[b].pods.size(); });
     for (int ci : order) {
       Claim& c = claims_[ci];
       if (!FitsVec(Sum(c.requests, pod.requests), c.max_room)) continue;  // cannot fit any option
@@ -753,7 +771,8 @@ class Scheduler {
                       const std::vector<api::Toleration>& tols) {
     if (!have_node_pools_) return absl::InvalidArgumentError("no dynamic nodepools found");
     if (templates_.empty()) {
-      return absl::InvalidArgumentError("nodepool requirements filtered out all available instance types");
+      return absl::InvalidArgumentError(
+          "nodepool requirements filtered out all available instance types");
     }
     std::vector<std::string> errs;
     for (int ti = 0; ti < static_cast<int>(templates_.size()); ++ti) {
@@ -776,7 +795,8 @@ class Scheduler {
           return false;
         });
         if (c.options.empty()) {
-          errs.push_back(StrCat("all available instance types exceed limits for nodepool: \"", pool, "\""));
+          errs.push_back(
+              StrCat("all available instance types exceed limits for nodepool: \"", pool, "\""));
           continue;
         }
       }
@@ -842,7 +862,8 @@ class Scheduler {
       if (req(a, mem) != req(b, mem)) return req(a, mem) > req(b, mem);
       const auto& ma = pods_[a].pod->metadata;
       const auto& mb = pods_[b].pod->metadata;
-      if (ma.creation_timestamp != mb.creation_timestamp) return ma.creation_timestamp < mb.creation_timestamp;
+      if (ma.creation_timestamp != mb.creation_timestamp)
+        return ma.creation_timestamp < mb.creation_timestamp;
       if (ma.uid != mb.uid) return ma.uid < mb.uid;
       return pods_[a].key < pods_[b].key;
     });
@@ -865,7 +886,8 @@ class Scheduler {
       last_len[p] = queue.size();
     }
     std::vector<int> failed(queue.begin(), queue.end());
-    std::sort(failed.begin(), failed.end(), [&](int a, int b) { return pods_[a].key < pods_[b].key; });
+    std::sort(failed.begin(), failed.end(),
+              [&](int a, int b) { return pods_[a].key < pods_[b].key; });
     for (int p : failed) unschedulable_.push_back({pods_[p].key, errors[p]});
   }
 
@@ -914,7 +936,8 @@ class Scheduler {
     // Labels: template labels, NodePool/NodeClass, and custom keys resolved to one value.
     out.labels = np.template_.labels;
     out.labels[std::string(api::kLabelNodePool)] = np.metadata.name;
-    if (!t.node_class_label.empty()) out.labels[t.node_class_label] = np.template_.spec.node_class_ref.name;
+    if (!t.node_class_label.empty())
+      out.labels[t.node_class_label] = np.template_.spec.node_class_ref.name;
     for (const auto& [k, r] : reqs.items()) {
       if (api::WellKnownLabels().contains(k) || api::IsRestrictedLabel(k, true)) continue;
       if (out.labels.contains(k)) continue;
@@ -934,7 +957,8 @@ class Scheduler {
     if (launchable.empty()) launchable = kept;
     const InstanceType* best_it = nullptr;
     const Offering* best_o = nullptr;
-    for (std::string_view ct : {api::kCapacityTypeReserved, api::kCapacityTypeSpot, api::kCapacityTypeOnDemand}) {
+    for (std::string_view ct :
+         {api::kCapacityTypeReserved, api::kCapacityTypeSpot, api::kCapacityTypeOnDemand}) {
       for (int i : launchable) {
         for (const auto& o : types_[i].it->offerings) {
           if (o.capacity_type != ct || !o.available || !OfferingCompatible(o, reqs)) continue;
