@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages Joinery builds with, when any is missing. Idempotent and quiet when
 # everything is already there, so every Makefile target can call it.
 set -euo pipefail
-PKGS=(g++ cmake make pkg-config libabsl-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
+PKGS=(g++ cmake make libabsl-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
       libgtest-dev libgmock-dev libbenchmark-dev)
 missing=()
 for p in "${PKGS[@]}"; do
