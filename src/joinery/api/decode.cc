@@ -44,14 +44,9 @@ constexpr int kMaxListDepth = 4;
 
 // ---- Message helpers ----
 
-std::string Join(std::string_view path, std::string_view field) {
-  if (path.empty()) return std::string(field);
-  return StrCat(path, ".", field);
-}
-std::string At(std::string_view path, size_t i) { return StrCat(path, "[", i, "]"); }
-std::string AtKey(std::string_view path, std::string_view key) {
-  return StrCat(path, "[", internal::Printable(key), "]");
-}
+using internal::At;
+using internal::AtKey;
+using internal::Join;
 
 using internal::Quote;
 

@@ -65,4 +65,15 @@ inline std::string ObjectPrefix(std::string_view file, std::string_view kind,
   return StrCat(file, ": ", ref, ": ");
 }
 
+// Field paths in messages: Join("spec", "weight") = "spec.weight", At("items", 2) = "items[2]",
+// AtKey("labels", "a/b") = "labels[a/b]".
+inline std::string Join(std::string_view path, std::string_view field) {
+  if (path.empty()) return std::string(field);
+  return StrCat(path, ".", field);
+}
+inline std::string At(std::string_view path, size_t i) { return StrCat(path, "[", i, "]"); }
+inline std::string AtKey(std::string_view path, std::string_view key) {
+  return StrCat(path, "[", Printable(key), "]");
+}
+
 }  // namespace joinery::api::internal

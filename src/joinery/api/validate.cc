@@ -102,14 +102,9 @@ absl::Status ToStatus(const std::vector<std::string>& lines) {
   return absl::InvalidArgumentError(msg);
 }
 
-std::string Join(std::string_view path, std::string_view field) {
-  if (path.empty()) return std::string(field);
-  return StrCat(path, ".", field);
-}
-std::string At(std::string_view path, size_t i) { return StrCat(path, "[", i, "]"); }
-std::string AtKey(std::string_view path, std::string_view key) {
-  return StrCat(path, "[", internal::Printable(key), "]");
-}
+using internal::At;
+using internal::AtKey;
+using internal::Join;
 
 std::string JoinMessages(const std::vector<std::string>& msgs) { return StrJoin(msgs, "; "); }
 
