@@ -107,6 +107,55 @@ fi
 run simulate "$SRC/examples/trainium"
 if [[ $rc -eq 2 && ! -s "$TMP/out" && -s "$TMP/err" ]]; then pass "missing env var: exits 2 with an error"; else fail "missing env var: rc=$rc"; fi
 
+# ---- catalog flags: --instance-types, --region, --zones, --spot-discount ----
+cat >"$TMP/types.csv" <<'EOF'
+name,family,arch,vcpu,memory_mib,max_pods_eni,on_demand_usd_per_hour
+tiny.large,tiny,amd64,2,4096,29,0.05
+huge.xlarge,huge,amd64,16,65536,58,0.80
+EOF
+mkdir -p "$TMP/flags"
+cat >"$TMP/flags/workload.yaml" <<'EOF'
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata:
+  name: default
+spec:
+  template:
+    spec:
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+      requirements:
+        - key: karpenter.sh/capacity-type
+          operator: In
+          values: [spot, on-demand]
+---
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+spec:
+  containers:
+    - name: web
+      image: nginx
+      resources:
+        requests: {cpu: "1", memory: 1Gi}
+EOF
+run simulate -o json --instance-types "$TMP/types.csv" --region eu-west-1 --zones eu-west-1b \
+  --spot-discount 0.5 "$TMP/flags"
+cp "$TMP/out" "$TMP/flags.json"
+if [[ $rc -eq 0 ]] && json_check "$TMP/flags.json" \
+  "j.nodeClaims.length === 1 && j.nodeClaims[0].instanceType === 'tiny.large' && j.nodeClaims[0].zone === 'eu-west-1b' && j.nodeClaims[0].capacityType === 'spot' && Math.abs(j.nodeClaims[0].price - 0.025) < 1e-9 && j.nodeClaims[0].priceSimulated === true && j.nodeClaims[0].labels['topology.kubernetes.io/region'] === 'eu-west-1' && j.cost.includesSimulatedSpotPrices === true" \
+  "len(j['nodeClaims']) == 1 and j['nodeClaims'][0]['instanceType'] == 'tiny.large' and j['nodeClaims'][0]['zone'] == 'eu-west-1b' and j['nodeClaims'][0]['capacityType'] == 'spot' and abs(j['nodeClaims'][0]['price'] - 0.025) < 1e-9 and j['nodeClaims'][0]['priceSimulated'] and j['nodeClaims'][0]['labels']['topology.kubernetes.io/region'] == 'eu-west-1' and j['cost']['includesSimulatedSpotPrices']"; then
+  pass "catalog flags: custom catalog, region, zone and simulated spot price are used"
+else
+  fail "catalog flags: rc=$rc"
+fi
+run simulate --instance-types "$TMP/flags" "$TMP/flags"
+if [[ $rc -eq 2 && ! -s "$TMP/out" ]]; then pass "catalog flags: a bad catalog file exits 2"; else fail "catalog flags: bad catalog rc=$rc"; fi
+run simulate --spot-discount 1.5 "$TMP/flags"
+if [[ $rc -eq 2 ]]; then pass "catalog flags: --spot-discount out of range exits 2"; else fail "catalog flags: discount rc=$rc"; fi
+run simulate "$TMP/flags"
+if [[ $rc -eq 0 ]] && grep -q 'simulated' "$TMP/out"; then pass "table: simulated spot price is labelled"; else fail "table: spot label missing"; fi
+
 # ---- flag errors ----
 run simulate --no-such-flag "$SRC/examples/trainium"
 if [[ $rc -eq 2 ]]; then pass "unknown flag: exits 2"; else fail "unknown flag: exit status $rc, want 2"; fi
