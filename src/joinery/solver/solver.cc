@@ -917,21 +917,16 @@ class Scheduler {
       priced.resize(std::max(0, snap_.options.max_instance_types));
     }
     std::vector<int> kept;
-    std::vector<std::string> names;
     absl::flat_hash_set<std::string> cts;
     for (const auto& [price, i] : priced) {
       kept.push_back(i);
-      names.push_back(types_[i].it->name);
       out.instance_type_options.push_back(types_[i].it->name);
       for (const auto& o : types_[i].it->offerings) {
         if (o.available && OfferingCompatible(o, reqs)) cts.insert(o.capacity_type);
       }
     }
-    std::optional<int> keep_min;
-    if (const Requirement* r = reqs.Find(api::kLabelInstanceType)) keep_min = r->min_values();
-    reqs.Add(Requirement::In(std::string(api::kLabelInstanceType), names));
+    reqs.Add(Requirement::In(std::string(api::kLabelInstanceType), out.instance_type_options));
     reqs.Add(Requirement::In(std::string(api::kLabelCapacityType), {cts.begin(), cts.end()}));
-    (void)keep_min;
 
     // Labels: template labels, NodePool/NodeClass, and custom keys resolved to one value.
     out.labels = np.template_.labels;
