@@ -32,6 +32,14 @@ api::Pod PodFromTemplate(const api::PodTemplateSpec& t, const api::ObjectMeta& o
   return p;
 }
 
+// Pods the plan places, on new NodeClaims and on existing capacity.
+size_t ScheduledPodCount(const solver::Plan& plan) {
+  size_t placed = 0;
+  for (const auto& nc : plan.node_claims) placed += nc.pods.size();
+  for (const auto& e : plan.existing_nodes) placed += e.pods.size();
+  return placed;
+}
+
 double RoundPrice(double v) { return std::round(v * 1e6) / 1e6; }
 
 std::string FormatPrice(double v) {
@@ -259,9 +267,7 @@ std::string RenderJson(const Simulation& sim) {
   for (const auto& u : plan.unschedulable)
     unsched.push_back({{"pod", u.pod}, {"reason", u.reason}});
   out["unschedulable"] = std::move(unsched);
-  size_t placed = 0;
-  for (const auto& nc : plan.node_claims) placed += nc.pods.size();
-  for (const auto& e : plan.existing_nodes) placed += e.pods.size();
+  size_t placed = ScheduledPodCount(plan);
   out["cost"] = {{"perHour", RoundPrice(plan.cost_per_hour)},
                  {"currency", "USD"},
                  {"includesSimulatedSpotPrices", sim.any_spot}};
@@ -289,34 +295,24 @@ std::string RenderTable(const Simulation& sim) {
                       StrCat(nc.instance_type_options.size()), StrCat(nc.pods.size())});
     }
     out += Table(rows);
-    out += "\n";
-    std::vector<std::vector<std::string>> pods = {{"POD", "NODE"}};
-    for (const auto& nc : plan.node_claims) {
-      for (const auto& p : nc.pods) pods.push_back({p, StrCat("nodeclaim/", nc.name)});
-    }
-    for (const auto& e : plan.existing_nodes) {
-      for (const auto& p : e.pods)
-        pods.push_back({p, StrCat(e.is_node_claim ? "nodeclaim/" : "node/", e.name)});
-    }
-    out += Table(pods);
   }
-  if (plan.node_claims.empty() && !plan.existing_nodes.empty()) {
-    std::vector<std::vector<std::string>> pods = {{"POD", "NODE"}};
-    for (const auto& e : plan.existing_nodes) {
-      for (const auto& p : e.pods)
-        pods.push_back({p, StrCat(e.is_node_claim ? "nodeclaim/" : "node/", e.name)});
-    }
-    out += "\n" + Table(pods);
+  std::vector<std::vector<std::string>> pods = {{"POD", "NODE"}};
+  for (const auto& nc : plan.node_claims) {
+    for (const auto& p : nc.pods) pods.push_back({p, StrCat("nodeclaim/", nc.name)});
   }
+  for (const auto& e : plan.existing_nodes) {
+    for (const auto& p : e.pods) {
+      pods.push_back({p, StrCat(e.is_node_claim ? "nodeclaim/" : "node/", e.name)});
+    }
+  }
+  if (pods.size() > 1) out += "\n" + Table(pods);
   if (!plan.unschedulable.empty()) {
     out += "\n";
     std::vector<std::vector<std::string>> rows = {{"UNSCHEDULABLE", "REASON"}};
     for (const auto& u : plan.unschedulable) rows.push_back({u.pod, u.reason});
     out += Table(rows);
   }
-  size_t placed = 0;
-  for (const auto& nc : plan.node_claims) placed += nc.pods.size();
-  for (const auto& e : plan.existing_nodes) placed += e.pods.size();
+  size_t placed = ScheduledPodCount(plan);
   out +=
       StrCat("\n", plan.node_claims.size(), " new node(s), ", placed, "/", sim.snapshot.pods.size(),
              " pod(s) scheduled, ", FormatPrice(plan.cost_per_hour), "/hour (",
