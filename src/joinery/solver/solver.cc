@@ -345,6 +345,9 @@ class Scheduler {
       res_.InternAll(nc.status.capacity);
     }
     nodes_idx_ = res_.Find(api::kResourceNodes);
+    for (const auto& ds : snap_.daemon_sets) {
+      daemon_requests_.push_back(res_.Dense(scheduling::PodSchedulingRequests(ds.template_.spec)));
+    }
     cpu_idx_ = res_.Find(api::kResourceCPU);
   }
 
@@ -442,11 +445,13 @@ class Scheduler {
         const ITData& d = types_[i];
         if (!d.reqs.Intersects(t.reqs).ok() || !HasCompatibleOffering(*d.it, t.reqs)) continue;
         Vec overhead(res_.size(), 0);
-        Requirements node_reqs = t.reqs;
-        node_reqs.Add(d.reqs);
-        for (const auto& ds : snap_.daemon_sets) {
-          if (DaemonCompatible(ds, node_reqs, np->template_.spec.taints)) {
-            AddVec(overhead, res_.Dense(scheduling::PodSchedulingRequests(ds.template_.spec)));
+        if (!snap_.daemon_sets.empty()) {
+          Requirements node_reqs = t.reqs;
+          node_reqs.Add(d.reqs);
+          for (size_t k = 0; k < snap_.daemon_sets.size(); ++k) {
+            if (DaemonCompatible(snap_.daemon_sets[k], node_reqs, np->template_.spec.taints)) {
+              AddVec(overhead, daemon_requests_[k]);
+            }
           }
         }
         t.options.push_back(i);
@@ -475,16 +480,15 @@ class Scheduler {
   Vec DaemonOverheadOn(const Requirements& reqs, const std::vector<api::Taint>& taints,
                        const std::vector<api::Pod>& running) const {
     Vec overhead(res_.size(), 0);
-    for (const auto& ds : snap_.daemon_sets) {
+    for (size_t k = 0; k < snap_.daemon_sets.size(); ++k) {
+      const api::DaemonSet& ds = snap_.daemon_sets[k];
       bool present = std::any_of(running.begin(), running.end(), [&](const api::Pod& p) {
         return std::any_of(p.metadata.owner_references.begin(), p.metadata.owner_references.end(),
                            [&](const api::OwnerReference& o) {
                              return o.kind == "DaemonSet" && o.name == ds.metadata.name;
                            });
       });
-      if (!present && DaemonCompatible(ds, reqs, taints)) {
-        AddVec(overhead, res_.Dense(scheduling::PodSchedulingRequests(ds.template_.spec)));
-      }
+      if (!present && DaemonCompatible(ds, reqs, taints)) AddVec(overhead, daemon_requests_[k]);
     }
     return overhead;
   }
@@ -1006,6 +1010,7 @@ class Scheduler {
   int nodes_idx_ = 0;
   int cpu_idx_ = 0;
   std::vector<ITData> types_;
+  std::vector<Vec> daemon_requests_;  // per DaemonSet, its pod's requests (pods: 1 included)
   std::vector<Template> templates_;
   bool have_node_pools_ = false;
   bool any_prefer_no_schedule_ = false;
