@@ -3,7 +3,8 @@
 # everything is already there, so every Makefile target can call it.
 set -euo pipefail
 PKGS=(g++ cmake make libabsl-dev libyaml-cpp-dev nlohmann-json3-dev libcli11-dev
-      libgtest-dev libgmock-dev libbenchmark-dev)
+      libgtest-dev libgmock-dev libbenchmark-dev libcurl4-openssl-dev libssl-dev
+      libcpp-httplib-dev prometheus-cpp-dev openssl)
 missing=()
 for p in "${PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
