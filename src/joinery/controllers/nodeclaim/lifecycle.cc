@@ -1,0 +1,461 @@
+#include "joinery/controllers/nodeclaim/lifecycle.h"
+
+#include <algorithm>
+
+#include "joinery/api/conditions.h"
+#include "joinery/api/json.h"
+#include "joinery/api/labels.h"
+#include "joinery/common/log.h"
+#include "joinery/common/status.h"
+#include "joinery/operator/metrics.h"
+#include "joinery/state/snapshot.h"
+
+namespace joinery::controllers {
+namespace {
+
+constexpr char kLogger[] = "controller";
+
+bool SameTaint(const api::Taint& a, const api::Taint& b) {
+  return a.key == b.key && a.effect == b.effect;
+}
+
+bool IsStandardResource(std::string_view name) {
+  return name == api::kResourceCPU || name == api::kResourceMemory ||
+         name == api::kResourcePods || name == api::kResourceEphemeralStorage;
+}
+
+api::Condition Cond(std::string type, std::string status, std::string reason,
+                    std::string message, int64_t generation) {
+  api::Condition c;
+  c.type = std::move(type);
+  c.status = std::move(status);
+  c.reason = std::move(reason);
+  c.message = std::move(message);
+  c.observed_generation = generation;
+  return c;
+}
+
+bool HasFinalizer(const api::ObjectMeta& m, std::string_view f) {
+  return std::find(m.finalizers.begin(), m.finalizers.end(), f) != m.finalizers.end();
+}
+
+std::string Truncate(std::string_view s, size_t n) {
+  return std::string(s.size() <= n ? s : s.substr(0, n));
+}
+
+}  // namespace
+
+kube::ObjectRef NodeClaimRef(const api::NodeClaim& nc) {
+  kube::ObjectRef ref;
+  ref.kind = "NodeClaim";
+  ref.api_version = "karpenter.sh/v1";
+  ref.name = nc.metadata.name;
+  ref.uid = nc.metadata.uid;
+  return ref;
+}
+
+NodeClaimLifecycle::NodeClaimLifecycle(state::Cluster& cluster, kube::Client& client,
+                                       cloudprovider::CloudProvider& cloud,
+                                       kube::EventSink& events, op::Metrics* metrics, Clock& clock,
+                                       LifecycleOptions options)
+    : cluster_(cluster),
+      client_(client),
+      cloud_(cloud),
+      events_(events),
+      metrics_(metrics),
+      clock_(clock),
+      options_(options) {}
+
+absl::Status NodeClaimLifecycle::WriteStatus(const api::NodeClaim& nc) {
+  kube::Json status = api::ToJson(nc).value("status", kube::Json::object());
+  auto written = kube::UpdateWithRetry(
+      client_, kube::resources::NodeClaims(), "", nc.metadata.name,
+      [&](kube::Json& obj) -> absl::StatusOr<bool> {
+        if (obj.value("status", kube::Json::object()) == status) return false;
+        obj["status"] = status;
+        return true;
+      },
+      "status");
+  return written.status();
+}
+
+absl::Status NodeClaimLifecycle::DeleteNodeClaim(const api::NodeClaim& nc,
+                                                 std::string_view reason) {
+  kube::DeleteOptions opts;
+  opts.precondition_uid = nc.metadata.uid;
+  absl::Status st = client_.Delete(kube::resources::NodeClaims(), "", nc.metadata.name, opts);
+  if (!st.ok() && !kube::IsNotFound(st)) return st;
+  log::Info(kLogger, "deleting nodeclaim",
+            {{"controller", "nodeclaim.lifecycle"}, {"NodeClaim", {{"name", nc.metadata.name}}},
+             {"reason", std::string(reason)}});
+  return absl::OkStatus();
+}
+
+absl::StatusOr<Result> NodeClaimLifecycle::Reconcile(std::string_view key) {
+  auto entry = cluster_.NodeClaim(std::string(key));
+  if (!entry) return Result{};
+  if (!entry->typed) {
+    events_.Publish(kube::ObjectRef::FromJson(*entry->raw), kube::EventType::kWarning,
+                    "FailedDecoding", entry->error);
+    return Result{};
+  }
+  api::NodeClaim nc = *entry->typed;
+  if (nc.metadata.deletion_timestamp) return Finalize(nc);
+
+  if (!HasFinalizer(nc.metadata, kTerminationFinalizer)) {
+    ASSIGN_OR_RETURN(kube::Json updated,
+                     kube::UpdateWithRetry(
+                         client_, kube::resources::NodeClaims(), "", nc.metadata.name,
+                         [](kube::Json& obj) -> absl::StatusOr<bool> {
+                           auto& fin = obj["metadata"]["finalizers"];
+                           if (!fin.is_array()) fin = kube::Json::array();
+                           for (const auto& f : fin) {
+                             if (f == kTerminationFinalizer) return false;
+                           }
+                           fin.push_back(kTerminationFinalizer);
+                           return true;
+                         }));
+    nc.metadata.finalizers.push_back(kTerminationFinalizer);
+    nc.metadata.resource_version = updated["metadata"].value("resourceVersion", "");
+  }
+
+  const api::NodeClaim before = nc;
+  const absl::Time now = clock_.Now();
+  auto& conds = nc.status.conditions;
+  const int64_t gen = nc.metadata.generation;
+
+  // Launch.
+  if (nc.status.provider_id.empty()) {
+    absl::Time created = ParseRfc3339(nc.metadata.creation_timestamp);
+    if (created != absl::InfinitePast() && now - created > options_.launch_timeout) {
+      events_.Publish(NodeClaimRef(nc), kube::EventType::kWarning, "LaunchTimeout",
+                      "NodeClaim was not launched in time");
+      RETURN_IF_ERROR(DeleteNodeClaim(nc, "launch_timeout"));
+      return Result{};
+    }
+    bool deleted = false;
+    absl::Status st = Launch(nc, &deleted);
+    if (deleted) return Result{};
+    if (!st.ok()) {
+      api::SetCondition(conds, Cond("Launched", "Unknown", "LaunchFailed",
+                                    Truncate(std::string(st.message()), 300), gen),
+                        now);
+      api::SetCondition(conds, Cond("Ready", "Unknown", "LaunchFailed", "", gen), now);
+      (void)WriteStatus(nc);
+      return st;
+    }
+  }
+  if (!api::FindCondition(conds, "Launched") || !api::IsTrue(conds, "Launched")) {
+    api::SetCondition(conds, Cond("Launched", "True", "Launched", "", gen), now);
+  }
+
+  // Registration.
+  Result result;
+  auto node_entry = cluster_.NodeByProviderID(nc.status.provider_id);
+  if (!node_entry || !node_entry->typed) {
+    api::SetCondition(conds, Cond("Registered", "Unknown", "NodeNotFound",
+                                  "Node not registered with cluster", gen),
+                      now);
+    api::SetCondition(conds, Cond("Initialized", "Unknown", "NodeNotFound",
+                                  "Node not registered with cluster", gen),
+                      now);
+    const api::Condition* launched = api::FindCondition(conds, "Launched");
+    absl::Time since = launched ? ParseRfc3339(launched->last_transition_time) : now;
+    if (since == absl::InfinitePast()) since = now;
+    if (now - since > options_.registration_timeout) {
+      events_.Publish(NodeClaimRef(nc), kube::EventType::kWarning, "RegistrationTimeout",
+                      "NodeClaim did not register a Node in time");
+      RETURN_IF_ERROR(DeleteNodeClaim(nc, "registration_timeout"));
+      return Result{};
+    }
+    result.requeue_after = std::min(absl::Seconds(30), options_.registration_timeout - (now - since));
+  } else {
+    const api::Node& node = *node_entry->typed;
+    if (!api::IsTrue(conds, "Registered")) RETURN_IF_ERROR(Register(nc, node));
+    Initialize(nc, node);
+    if (!api::IsTrue(conds, "Initialized")) result.requeue_after = absl::Seconds(5);
+  }
+  bool ready = api::IsTrue(conds, "Launched") && api::IsTrue(conds, "Registered") &&
+               api::IsTrue(conds, "Initialized");
+  if (ready) {
+    api::SetCondition(conds, Cond("Ready", "True", "Ready", "", gen), now);
+  } else {
+    std::string why;
+    for (const char* t : {"Launched", "Registered", "Initialized"}) {
+      if (!api::IsTrue(conds, t)) {
+        const api::Condition* c = api::FindCondition(conds, t);
+        why = StrCat(t, "=", c ? c->status : "Unknown");
+        break;
+      }
+    }
+    api::SetCondition(conds, Cond("Ready", "Unknown", "UnhealthyDependents", why, gen), now);
+  }
+  if (api::ToJson(nc).value("status", kube::Json::object()) !=
+      api::ToJson(before).value("status", kube::Json::object())) {
+    RETURN_IF_ERROR(WriteStatus(nc));
+  }
+  return result;
+}
+
+absl::Status NodeClaimLifecycle::Launch(api::NodeClaim& nc, bool* deleted) {
+  api::NodeClaim hydrated;
+  bool cached = false;
+  {
+    std::lock_guard lock(mu_);
+    auto it = launched_.find(nc.metadata.uid);
+    if (it != launched_.end()) {
+      hydrated = it->second;
+      cached = true;
+    }
+  }
+  if (!cached) {
+    auto created = cloud_.Create(nc);
+    if (!created.ok()) {
+      const absl::Status& st = created.status();
+      if (metrics_) metrics_->CloudProviderError("Create", st);
+      if (cloudprovider::IsInsufficientCapacity(st) ||
+          st.code() == absl::StatusCode::kFailedPrecondition) {
+        events_.Publish(NodeClaimRef(nc), kube::EventType::kWarning,
+                        cloudprovider::IsInsufficientCapacity(st) ? "InsufficientCapacityError"
+                                                                  : "NodeClassNotReady",
+                        StrCat("NodeClaim ", nc.metadata.name, " event: ", st.message()));
+        log::Error(kLogger, "failed launching nodeclaim",
+                   {{"controller", "nodeclaim.lifecycle"},
+                    {"NodeClaim", {{"name", nc.metadata.name}}},
+                    {"error", std::string(st.message())}});
+        RETURN_IF_ERROR(DeleteNodeClaim(nc, cloudprovider::IsInsufficientCapacity(st)
+                                                ? "insufficient_capacity"
+                                                : "nodeclass_not_ready"));
+        *deleted = true;
+        return absl::OkStatus();
+      }
+      return Annotate(st, "launching nodeclaim");
+    }
+    hydrated = *std::move(created);
+    std::lock_guard lock(mu_);
+    launched_[nc.metadata.uid] = hydrated;
+  }
+  // Labels resolved by the provider; the NodeClaim's own labels win.
+  kube::Json labels = kube::Json::object();
+  for (const auto& [k, v] : hydrated.metadata.labels) {
+    if (!nc.metadata.labels.count(k)) {
+      labels[k] = v;
+      nc.metadata.labels[k] = v;
+    }
+  }
+  if (!labels.empty()) {
+    RETURN_IF_ERROR(client_
+                        .Patch(kube::resources::NodeClaims(), "", nc.metadata.name,
+                               kube::PatchType::kMerge, {{"metadata", {{"labels", labels}}}})
+                        .status());
+  }
+  nc.status.provider_id = hydrated.status.provider_id;
+  nc.status.image_id = hydrated.status.image_id;
+  nc.status.capacity = hydrated.status.capacity;
+  nc.status.allocatable = hydrated.status.allocatable;
+  api::SetCondition(nc.status.conditions,
+                    Cond("Launched", "True", "Launched", "", nc.metadata.generation),
+                    clock_.Now());
+  RETURN_IF_ERROR(WriteStatus(nc));
+  if (!cached && metrics_) metrics_->NodeClaimLaunched(nc.metadata.labels[std::string(api::kLabelNodePool)]);
+  auto label = [&](std::string_view k) {
+    auto it = nc.metadata.labels.find(k);
+    return it == nc.metadata.labels.end() ? std::string() : it->second;
+  };
+  log::Info(kLogger, "launched nodeclaim",
+            {{"controller", "nodeclaim.lifecycle"},
+             {"NodeClaim", {{"name", nc.metadata.name}}},
+             {"provider-id", nc.status.provider_id},
+             {"instance-type", label(api::kLabelInstanceType)},
+             {"zone", label(api::kLabelZone)},
+             {"capacity-type", label(api::kLabelCapacityType)},
+             {"allocatable", api::ResourceListToJson(nc.status.allocatable)}});
+  return absl::OkStatus();
+}
+
+absl::Status NodeClaimLifecycle::Register(api::NodeClaim& nc, const api::Node& node) {
+  bool missing_unregistered = true;
+  auto updated = kube::UpdateWithRetry(
+      client_, kube::resources::Nodes(), "", node.metadata.name,
+      [&](kube::Json& obj) -> absl::StatusOr<bool> {
+        auto& meta = obj["metadata"];
+        auto& labels = meta["labels"];
+        if (!labels.is_object()) labels = kube::Json::object();
+        for (const auto& [k, v] : nc.metadata.labels) labels[k] = v;
+        labels[std::string(api::kLabelRegistered)] = "true";
+        auto& annotations = meta["annotations"];
+        if (!annotations.is_object()) annotations = kube::Json::object();
+        for (const auto& [k, v] : nc.metadata.annotations) annotations[k] = v;
+        auto& finalizers = meta["finalizers"];
+        if (!finalizers.is_array()) finalizers = kube::Json::array();
+        if (std::find(finalizers.begin(), finalizers.end(), kTerminationFinalizer) ==
+            finalizers.end()) {
+          finalizers.push_back(kTerminationFinalizer);
+        }
+        auto& owners = meta["ownerReferences"];
+        if (!owners.is_array()) owners = kube::Json::array();
+        bool owned = false;
+        for (const auto& o : owners) owned |= o.value("uid", "") == nc.metadata.uid;
+        if (!owned) {
+          owners.push_back({{"apiVersion", "karpenter.sh/v1"},
+                            {"kind", "NodeClaim"},
+                            {"name", nc.metadata.name},
+                            {"uid", nc.metadata.uid},
+                            {"blockOwnerDeletion", true}});
+        }
+        auto& spec = obj["spec"];
+        kube::Json taints = spec.value("taints", kube::Json::array());
+        kube::Json kept = kube::Json::array();
+        missing_unregistered = true;
+        for (const auto& t : taints) {
+          if (t.value("key", "") == api::kTaintUnregistered) {
+            missing_unregistered = false;
+            continue;
+          }
+          kept.push_back(t);
+        }
+        bool sync_taints = labels.value(std::string(api::kLabelDoNotSyncTaints), "") != "true";
+        if (sync_taints) {
+          std::vector<api::Taint> want = nc.spec.taints;
+          want.insert(want.end(), nc.spec.startup_taints.begin(), nc.spec.startup_taints.end());
+          for (const auto& w : want) {
+            bool present = false;
+            for (const auto& t : kept) {
+              present |= t.value("key", "") == w.key && t.value("effect", "") == w.effect;
+            }
+            if (!present) kept.push_back(api::TaintsToJson({w})[0]);
+          }
+        }
+        if (kept.empty()) {
+          spec.erase("taints");
+        } else {
+          spec["taints"] = kept;
+        }
+        return true;
+      });
+  RETURN_IF_ERROR(updated.status());
+  if (missing_unregistered) {
+    events_.Publish(NodeClaimRef(nc), kube::EventType::kWarning, "UnregisteredTaintMissing",
+                    StrCat("Missing karpenter.sh/unregistered taint which prevents registration "
+                           "related race conditions on Karpenter-managed nodes"));
+  }
+  nc.status.node_name = node.metadata.name;
+  api::SetCondition(nc.status.conditions,
+                    Cond("Registered", "True", "Registered", "", nc.metadata.generation),
+                    clock_.Now());
+  if (metrics_) metrics_->NodeClaimRegistered(nc.metadata.labels[std::string(api::kLabelNodePool)]);
+  log::Info(kLogger, "registered nodeclaim",
+            {{"controller", "nodeclaim.lifecycle"},
+             {"NodeClaim", {{"name", nc.metadata.name}}},
+             {"provider-id", nc.status.provider_id},
+             {"Node", {{"name", node.metadata.name}}}});
+  return absl::OkStatus();
+}
+
+void NodeClaimLifecycle::Initialize(api::NodeClaim& nc, const api::Node& node) {
+  auto& conds = nc.status.conditions;
+  const int64_t gen = nc.metadata.generation;
+  const absl::Time now = clock_.Now();
+  if (api::IsTrue(conds, "Initialized")) return;
+  bool ready = std::any_of(node.conditions.begin(), node.conditions.end(), [](const auto& c) {
+    return c.type == "Ready" && c.status == "True";
+  });
+  if (!ready) {
+    api::SetCondition(conds, Cond("Initialized", "Unknown", "NodeNotReady", "Node status is NotReady", gen), now);
+    return;
+  }
+  for (const auto& t : node.taints) {
+    for (const auto& s : nc.spec.startup_taints) {
+      if (SameTaint(s, t)) {
+        api::SetCondition(conds, Cond("Initialized", "Unknown", "StartupTaintsExist",
+                                      StrCat("StartupTaint \"", t.key, "\" still exists"), gen),
+                          now);
+        return;
+      }
+    }
+    if (state::IsEphemeralTaint(t)) {
+      api::SetCondition(conds, Cond("Initialized", "Unknown", "KnownEphemeralTaintsExist",
+                                    StrCat("KnownEphemeralTaint \"", t.key, "\" still exists"), gen),
+                        now);
+      return;
+    }
+  }
+  for (const auto& [name, q] : nc.spec.resource_requests) {
+    if (IsStandardResource(name) || q.IsZero()) continue;
+    auto it = node.allocatable.find(name);
+    if (it == node.allocatable.end() || it->second.IsZero()) {
+      api::SetCondition(conds, Cond("Initialized", "Unknown", "ResourceNotRegistered",
+                                    StrCat("Resource \"", name, "\" was requested but not registered"),
+                                    gen),
+                        now);
+      return;
+    }
+  }
+  auto patched = client_.Patch(
+      kube::resources::Nodes(), "", node.metadata.name, kube::PatchType::kMerge,
+      {{"metadata", {{"labels", {{std::string(api::kLabelInitialized), "true"}}}}}});
+  if (!patched.ok()) return;  // retried on the next reconcile
+  api::SetCondition(conds, Cond("Initialized", "True", "Initialized", "", gen), now);
+  log::Info(kLogger, "initialized nodeclaim",
+            {{"controller", "nodeclaim.lifecycle"},
+             {"NodeClaim", {{"name", nc.metadata.name}}},
+             {"Node", {{"name", node.metadata.name}}},
+             {"allocatable", api::ResourceListToJson(node.allocatable)}});
+}
+
+absl::StatusOr<Result> NodeClaimLifecycle::Finalize(const api::NodeClaim& nc) {
+  if (!HasFinalizer(nc.metadata, kTerminationFinalizer)) return Result{};
+  if (!nc.status.provider_id.empty()) {
+    // The Node goes first: its termination drains the pods.
+    if (auto node = cluster_.NodeByProviderID(nc.status.provider_id); node && node->typed) {
+      if (!node->typed->metadata.deletion_timestamp) {
+        absl::Status st = client_.Delete(kube::resources::Nodes(), "", node->typed->metadata.name);
+        if (!st.ok() && !kube::IsNotFound(st)) return st;
+      }
+      return Result{absl::Seconds(2)};
+    }
+    absl::Status st = cloud_.Delete(nc);
+    if (st.ok()) {
+      api::NodeClaim copy = nc;
+      api::SetCondition(copy.status.conditions,
+                        Cond("InstanceTerminating", "True", "InstanceTerminating", "",
+                             nc.metadata.generation),
+                        clock_.Now());
+      (void)WriteStatus(copy);
+      return Result{absl::Seconds(2)};
+    }
+    if (!kube::IsNotFound(st)) {
+      if (metrics_) metrics_->CloudProviderError("Delete", st);
+      return Annotate(st, "terminating instance");
+    }
+  }
+  RETURN_IF_ERROR(kube::UpdateWithRetry(
+                      client_, kube::resources::NodeClaims(), "", nc.metadata.name,
+                      [](kube::Json& obj) -> absl::StatusOr<bool> {
+                        auto& fin = obj["metadata"]["finalizers"];
+                        if (!fin.is_array()) return false;
+                        kube::Json kept = kube::Json::array();
+                        for (const auto& f : fin) {
+                          if (f != kTerminationFinalizer) kept.push_back(f);
+                        }
+                        if (kept.size() == fin.size()) return false;
+                        fin = kept;
+                        return true;
+                      })
+                      .status());
+  {
+    std::lock_guard lock(mu_);
+    launched_.erase(nc.metadata.uid);
+  }
+  if (metrics_) {
+    auto it = nc.metadata.labels.find(api::kLabelNodePool);
+    metrics_->NodeClaimTerminated(it == nc.metadata.labels.end() ? "" : it->second);
+  }
+  log::Info(kLogger, "deleted nodeclaim",
+            {{"controller", "nodeclaim.lifecycle"},
+             {"NodeClaim", {{"name", nc.metadata.name}}},
+             {"provider-id", nc.status.provider_id}});
+  return Result{};
+}
+
+}  // namespace joinery::controllers

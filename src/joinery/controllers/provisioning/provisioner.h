@@ -1,0 +1,100 @@
+// The provisioner: turns pods that kube-scheduler could not place into NodeClaims.
+//
+// Pod events call Trigger(); a batcher waits until no trigger has come for `batch_idle` (1 s) or
+// `batch_max` (10 s) has passed since the first, then Schedule() runs one scheduling pass:
+// provisionable pods (PodScheduled=False/Unschedulable, unbound) + usable NodePools (valid, node
+// class Ready) + the cloud provider's instance types + existing nodes and in-flight NodeClaims from
+// the cluster view go into the same solver `joinery simulate` uses; each planned NodeClaim is
+// created as `<nodepool>-<suffix>` with an owner reference to its NodePool, its requirements,
+// resource requests and the NodePool hash annotation; pods get `Nominated` events, and pods that
+// cannot be placed get `FailedScheduling` events with the solver's (Karpenter's) reason. While
+// provisionable pods remain, a pass also runs every 10 s without a trigger (as Karpenter re-queues
+// them), so that capacity errors and limit changes are retried.
+//
+// Thread-safety: Trigger() from any thread; Start/Stop from the owner; Schedule() runs on the
+// batcher thread (tests may call it directly when the batcher is not started).
+#pragma once
+
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "joinery/cloudprovider/cloud_provider.h"
+#include "joinery/common/clock.h"
+#include "joinery/kube/client.h"
+#include "joinery/kube/events.h"
+#include "joinery/solver/solver.h"
+#include "joinery/state/cluster.h"
+
+namespace joinery::op {
+class Metrics;
+}
+
+namespace joinery::controllers {
+
+struct ProvisionerOptions {
+  absl::Duration batch_idle = absl::Seconds(1);
+  absl::Duration batch_max = absl::Seconds(10);
+  // A pass runs this often while provisionable pods remain, even without pod events.
+  absl::Duration requeue = absl::Seconds(10);
+  solver::Options solver;
+};
+
+struct ProvisionResult {
+  int pending_pods = 0;
+  std::vector<std::string> created;  // NodeClaim names
+  solver::Plan plan;
+};
+
+class Provisioner {
+ public:
+  Provisioner(state::Cluster& cluster, kube::Client& client, cloudprovider::CloudProvider& cloud,
+              kube::EventSink& events, op::Metrics* metrics, ProvisionerOptions options);
+  ~Provisioner();
+  Provisioner(const Provisioner&) = delete;
+  Provisioner& operator=(const Provisioner&) = delete;
+
+  void Trigger();
+  void Start();
+  void Stop();
+
+  // One scheduling pass. kUnavailable while the cluster view is not synced.
+  absl::StatusOr<ProvisionResult> Schedule();
+
+ private:
+  void Loop();
+  absl::StatusOr<std::string> CreateNodeClaim(const solver::PlannedNodeClaim& planned,
+                                              const api::NodePool& pool);
+
+  state::Cluster& cluster_;
+  kube::Client& client_;
+  cloudprovider::CloudProvider& cloud_;
+  kube::EventSink& events_;
+  op::Metrics* metrics_;
+  ProvisionerOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool triggered_ = false;
+  bool stopping_ = false;
+  std::chrono::steady_clock::time_point last_trigger_;
+  std::thread thread_;
+};
+
+// Karpenter's karpenter.sh/nodepool-hash: a stable hash of the NodePool's template (labels,
+// annotations, taints, startup taints, node class reference, expireAfter, terminationGracePeriod;
+// requirements excluded, as Karpenter excludes them), as a decimal string. Not bit-identical to
+// Karpenter's hashstructure value; it only has to change when the template changes.
+std::string NodePoolHash(const api::NodePool& pool);
+inline constexpr char kNodePoolHashVersion[] = "v3";
+
+// Pools the provisioner may launch from: not being deleted, not static, valid, and whose node
+// class exists and is Ready. `why` (optional) receives a line per skipped pool.
+std::vector<api::NodePool> UsableNodePools(const state::Cluster& cluster,
+                                           std::vector<std::string>* why = nullptr);
+
+}  // namespace joinery::controllers
