@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "joinery/api/decode_internal.h"
 #include "joinery/api/defaults.h"
 #include "joinery/api/internal.h"
 #include "joinery/api/validate.h"
@@ -1257,6 +1258,22 @@ absl::StatusOr<std::vector<std::string>> ExpandPaths(const std::vector<std::stri
 }
 
 }  // namespace
+
+namespace internal {
+
+absl::Status DecodeObjectNode(const YAML::Node& node, std::string_view file, std::string_view where,
+                              int64_t budget, Manifests& out) {
+  try {
+    DocumentDecoder decoder(file, budget, out);
+    return decoder.DecodeObject(node, 0, std::string(where), 0);
+  } catch (const std::exception& e) {
+    // Reading a built tree does not throw; this keeps the no-exception contract if it ever does.
+    std::string what = file.empty() ? std::string(where) : StrCat(file, ": ", where);
+    return absl::InvalidArgumentError(StrCat(what, ": cannot decode: ", e.what()));
+  }
+}
+
+}  // namespace internal
 
 absl::StatusOr<std::string> SubstituteEnv(std::string_view text, const DecodeOptions& options) {
   std::string out;

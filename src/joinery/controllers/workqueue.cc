@@ -74,7 +74,9 @@ std::optional<std::string> WorkQueue::Get() {
     if (delayed_.empty()) {
       cv_.wait(lock);
     } else {
-      cv_.wait_until(lock, delayed_.begin()->first);
+      // A copy: the map node may be erased by another thread while this one waits.
+      const Clock::time_point due = delayed_.begin()->first;
+      cv_.wait_until(lock, due);
     }
   }
 }

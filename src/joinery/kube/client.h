@@ -1,9 +1,10 @@
 // The Kubernetes API client contract: generic REST verbs over JSON objects.
 //
-// Everything Joinery does against a cluster goes through `Client`. Objects are nlohmann::json values
-// exactly as the API server serves them (apiVersion, kind, metadata, spec, status); typed views are
-// built by the callers (api/json.h). Two implementations exist: RestClient (rest_client.h, HTTP(S)
-// to a real API server) and FakeClient (fake_client.h, in memory, for unit tests only).
+// Everything Joinery does against a cluster goes through `Client`. Objects are nlohmann::json
+// values exactly as the API server serves them (apiVersion, kind, metadata, spec, status); typed
+// views are built by the callers (api/json.h). Two implementations exist: RestClient
+// (rest_client.h, HTTP(S) to a real API server) and FakeClient (fake_client.h, in memory, for unit
+// tests only).
 //
 // Errors are absl::Status with canonical codes mapped from the API server's Status reason:
 //   NotFound (404)            -> kNotFound            IsNotFound()
@@ -17,16 +18,16 @@
 //   Timeout (504), deadline   -> kDeadlineExceeded
 //   5xx, transport failures   -> kUnavailable
 // The message is the API server's `message` field (or the transport error), prefixed with the verb
-// and the object ("get nodepools/default: ..."). The API server's `reason` is attached as the status
-// payload kReasonPayload, readable with ApiReason().
+// and the object ("get nodepools/default: ..."). The API server's `reason` is attached as the
+// status payload kReasonPayload, readable with ApiReason().
 //
 // Thread-safety: every Client method may be called from any thread concurrently. A WatchStream is
 // used by one thread, except Cancel(), which any thread may call to unblock Next().
 #pragma once
 
 #include <chrono>
-#include <functional>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -58,22 +59,26 @@ const Resource& Pods();
 const Resource& Nodes();
 const Resource& Namespaces();
 const Resource& Events();
-const Resource& Leases();         // coordination.k8s.io/v1, namespaced
+const Resource& Leases();  // coordination.k8s.io/v1, namespaced
 const Resource& Secrets();
 const Resource& ServiceAccounts();
-const Resource& DaemonSets();     // apps/v1
-const Resource& Deployments();    // apps/v1
-const Resource& NodePools();      // karpenter.sh/v1, cluster-scoped
-const Resource& NodeClaims();     // karpenter.sh/v1, cluster-scoped
-const Resource& EC2NodeClasses(); // karpenter.k8s.aws/v1, cluster-scoped
-const Resource& PodDisruptionBudgets();  // policy/v1
+const Resource& DaemonSets();      // apps/v1
+const Resource& Deployments();     // apps/v1
+const Resource& NodePools();       // karpenter.sh/v1, cluster-scoped
+const Resource& NodeClaims();      // karpenter.sh/v1, cluster-scoped
+const Resource& EC2NodeClasses();  // karpenter.k8s.aws/v1, cluster-scoped
+const Resource& ConfigMaps();
+// policy/v1beta1: the target API server is Kubernetes 1.20, which has no policy/v1 (1.21+); 1.25+
+// dropped v1beta1. Switch to policy/v1 when the minimum supported server moves past 1.21
+// (discovery-based selection is out of scope).
+const Resource& PodDisruptionBudgets();
 }  // namespace resources
 
 struct ListOptions {
-  std::string label_selector;  // "a=b,c in (d)"; empty = everything
-  std::string field_selector;  // "spec.nodeName=x"
+  std::string label_selector;    // "a=b,c in (d)"; empty = everything
+  std::string field_selector;    // "spec.nodeName=x"
   std::string resource_version;  // list: "" = most recent (quorum read); watch: start after this
-  bool allow_watch_bookmarks = true;  // watch only
+  bool allow_watch_bookmarks = true;       // watch only
   std::optional<int64_t> timeout_seconds;  // watch only: server closes the stream after this
   std::optional<int64_t> limit;            // list only: page size; Client::List follows `continue`
 };
@@ -86,8 +91,8 @@ enum class PatchType {
 
 struct DeleteOptions {
   std::optional<int64_t> grace_period_seconds;
-  std::string propagation_policy;    // "", "Background", "Foreground", "Orphan"
-  std::string precondition_uid;      // delete only if the object still has this uid
+  std::string propagation_policy;  // "", "Background", "Foreground", "Orphan"
+  std::string precondition_uid;    // delete only if the object still has this uid
   std::string precondition_resource_version;
 };
 
@@ -125,7 +130,8 @@ class Client {
   virtual absl::StatusOr<Json> List(const Resource& r, std::string_view ns,
                                     const ListOptions& options = {}) = 0;
   // POST. `object` must carry metadata.name or metadata.generateName. Returns the created object.
-  virtual absl::StatusOr<Json> Create(const Resource& r, std::string_view ns, const Json& object) = 0;
+  virtual absl::StatusOr<Json> Create(const Resource& r, std::string_view ns,
+                                      const Json& object) = 0;
   // POST to a subresource of an existing object, e.g. (pods, ns, "p", "eviction", eviction_body).
   virtual absl::StatusOr<Json> CreateSubresource(const Resource& r, std::string_view ns,
                                                  std::string_view name,
@@ -154,16 +160,18 @@ inline constexpr char kReasonPayload[] = "joinery.dev/k8s-reason";
 absl::Status StatusFromApiError(int http_code, std::string_view body, std::string_view context);
 
 std::string ApiReason(const absl::Status& status);  // "" when none
-inline bool IsNotFound(const absl::Status& s) { return s.code() == absl::StatusCode::kNotFound; }
-inline bool IsAlreadyExists(const absl::Status& s) {
-  return s.code() == absl::StatusCode::kAlreadyExists;
-}
+// absl already defines these two (code == kNotFound / kAlreadyExists); re-exporting them instead of
+// defining look-alikes keeps unqualified calls unambiguous (ADL finds absl's through Status).
+using absl::IsAlreadyExists;
+using absl::IsNotFound;
 inline bool IsConflict(const absl::Status& s) { return s.code() == absl::StatusCode::kAborted; }
 inline bool IsGone(const absl::Status& s) { return s.code() == absl::StatusCode::kOutOfRange; }
 
 // Read-modify-write with optimistic concurrency: Get, apply `mutate` to the object (returning false
 // means "nothing to change": no write), Update; on Conflict, re-Get and retry, up to `attempts`
 // times. Returns the stored object. `mutate` may be called several times.
+// It reads the main resource, writes `subresource` (a GET of e.g. nodepools/status needs an RBAC
+// verb callers may lack).
 absl::StatusOr<Json> UpdateWithRetry(Client& client, const Resource& r, std::string_view ns,
                                      std::string_view name,
                                      const std::function<absl::StatusOr<bool>(Json&)>& mutate,

@@ -133,6 +133,19 @@ absl::StatusOr<Result> NodeClaimLifecycle::Reconcile(std::string_view key) {
       RETURN_IF_ERROR(DeleteNodeClaim(nc, "launch_timeout"));
       return Result{};
     }
+    // A NodeClaim names the NodePool it belongs to; launching for a pool that does not exist
+    // would create capacity nothing accounts for (limits, disruption).
+    if (auto pool = nc.metadata.labels.find(api::kLabelNodePool);
+        pool != nc.metadata.labels.end() && !cluster_.NodePool(pool->second)) {
+      std::string msg = StrCat("NodePool \"", pool->second, "\" not found");
+      api::SetCondition(conds, Cond("Launched", "False", "NodePoolNotFound", msg, gen), now);
+      api::SetCondition(conds, Cond("Ready", "False", "UnhealthyDependents", "Launched=False", gen),
+                        now);
+      events_.Publish(NodeClaimRef(nc), kube::EventType::kWarning, "NodePoolNotFound",
+                      StrCat("Cannot launch NodeClaim ", nc.metadata.name, ": ", msg));
+      RETURN_IF_ERROR(WriteStatus(nc));
+      return Result{absl::Seconds(30)};
+    }
     bool deleted = false;
     absl::Status st = Launch(nc, &deleted);
     if (deleted) return Result{};

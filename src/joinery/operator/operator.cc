@@ -1,0 +1,248 @@
+#include "joinery/operator/operator.h"
+
+#include <csignal>
+#include <pthread.h>
+
+#include <atomic>
+#include <memory>
+
+#include "joinery/api/labels.h"
+#include "joinery/cloudprovider/catalog.h"
+#include "joinery/cloudprovider/simulated/kubelet.h"
+#include "joinery/cloudprovider/simulated/nodeclass_reconciler.h"
+#include "joinery/cloudprovider/simulated/simulated_cloud_provider.h"
+#include "joinery/cloudprovider/simulated/vpc_inventory.h"
+#include "joinery/common/log.h"
+#include "joinery/common/status.h"
+#include "joinery/controllers/controller.h"
+#include "joinery/controllers/nodepool/status.h"
+#include "joinery/controllers/termination/termination.h"
+#include "joinery/kube/config.h"
+#include "joinery/kube/events.h"
+#include "joinery/kube/leader_election.h"
+#include "joinery/kube/rest_client.h"
+#include "joinery/operator/http_server.h"
+#include "joinery/operator/metrics.h"
+#include "joinery/state/cluster.h"
+#include "joinery/state/snapshot.h"
+
+namespace joinery::op {
+namespace {
+
+namespace sim = cloudprovider::simulated;
+constexpr char kLogger[] = "controller";
+
+// Everything the leader runs; built up front, started on election.
+struct Controllers {
+  std::unique_ptr<controllers::Provisioner> provisioner;
+  std::vector<std::unique_ptr<controllers::Controller>> all;
+  controllers::Controller* lifecycle = nullptr;
+  controllers::Controller* termination = nullptr;
+  controllers::Controller* nodepool = nullptr;
+  controllers::Controller* nodeclass = nullptr;
+  controllers::Controller* gc = nullptr;
+};
+
+std::string Label(const kube::Json& obj, std::string_view key) {
+  const auto& labels = obj.value("metadata", kube::Json::object()).value("labels", kube::Json::object());
+  return labels.value(std::string(key), "");
+}
+
+}  // namespace
+
+absl::StatusOr<int> Run(const OperatorOptions& options) {
+  // Signals are taken by sigwait() on this thread; every thread created below inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGUSR1);  // internal: leadership lost
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  ASSIGN_OR_RETURN(kube::RestConfig config, kube::LoadConfig(options.kubeconfig));
+  config.qps = options.kube_qps;
+  config.burst = options.kube_burst;
+  config.user_agent = "joinery/controller";
+  ASSIGN_OR_RETURN(std::unique_ptr<kube::RestClient> client, kube::RestClient::Create(config));
+  Clock& clock = RealClock();
+
+  if (options.cloud_provider != "simulated") {
+    if (options.cloud_provider == "aws") {
+      return absl::UnimplementedError(
+          "--cloud-provider aws: the AWS provider is not built yet; use --cloud-provider simulated");
+    }
+    return absl::InvalidArgumentError(
+        StrCat("--cloud-provider: unknown provider \"", options.cloud_provider,
+               "\" (want simulated or aws)"));
+  }
+
+  auto metrics = std::make_unique<Metrics>(options.cloud_provider);
+  auto cluster = std::make_unique<state::Cluster>(*client);
+  auto events = std::make_unique<kube::ApiEventRecorder>(*client, kube::EventRecorderOptions{});
+
+  // The simulated cloud.
+  cloudprovider::CatalogOptions catalog_options;
+  catalog_options.region = options.region;
+  ASSIGN_OR_RETURN(cloudprovider::InstanceTypes catalog,
+                   cloudprovider::EmbeddedCatalog(catalog_options));
+  auto shared_catalog = std::make_shared<const cloudprovider::InstanceTypes>(std::move(catalog));
+  sim::VpcInventory vpc =
+      sim::VpcInventory::Default(options.cluster_name, options.region);
+  if (!options.simulated_vpc_file.empty()) {
+    ASSIGN_OR_RETURN(vpc, sim::VpcInventory::Load(options.simulated_vpc_file,
+                                                           options.cluster_name));
+  }
+  sim::SimulatedCloudProvider::Options sim_options;
+  sim_options.cluster_name = options.cluster_name;
+  sim_options.region = options.region;
+  sim_options.registration_delay = options.simulated_registration_delay;
+  for (const auto& spec : options.simulated_insufficient_capacity) {
+    ASSIGN_OR_RETURN(auto offerings, sim::ParseInsufficientCapacity(spec));
+    sim_options.insufficient_capacity.insert(sim_options.insufficient_capacity.end(),
+                                             offerings.begin(), offerings.end());
+  }
+  auto cloud = std::make_unique<sim::SimulatedCloudProvider>(
+      *client, clock, shared_catalog, vpc, sim_options);
+  auto kubelet = std::make_unique<sim::SimulatedKubelet>(*client, clock);
+
+  Controllers c;
+  c.provisioner = std::make_unique<controllers::Provisioner>(*cluster, *client, *cloud, *events,
+                                                             metrics.get(), options.provisioner);
+  auto add = [&](std::unique_ptr<controllers::Reconciler> r, int workers) {
+    c.all.push_back(std::make_unique<controllers::Controller>(std::move(r), workers));
+    return c.all.back().get();
+  };
+  c.lifecycle = add(std::make_unique<controllers::NodeClaimLifecycle>(
+                        *cluster, *client, *cloud, *events, metrics.get(), clock, options.lifecycle),
+                    4);
+  c.termination = add(std::make_unique<controllers::NodeTermination>(*cluster, *client, *cloud,
+                                                                      *events, clock),
+                      4);
+  c.nodepool = add(std::make_unique<controllers::NodePoolStatus>(*cluster, *client, metrics.get(),
+                                                                 clock),
+                   1);
+  sim::NodeClassReconciler::Options nc_options;
+  nc_options.cluster_name = options.cluster_name;
+  nc_options.region = options.region;
+  c.nodeclass = add(std::make_unique<sim::NodeClassReconciler>(
+                        *client, clock, std::make_shared<const sim::VpcInventory>(vpc),
+                        nc_options),
+                    1);
+  c.gc = add(std::make_unique<controllers::GarbageCollection>(*cluster, *client, *cloud, clock,
+                                                              options.gc),
+             1);
+
+  // Informer events → controller queues. Queues accept keys before their workers start, so a
+  // replica that becomes leader later starts with every known object queued.
+  cluster->AddListener([&c, &cluster](state::Kind kind, const std::string& key,
+                                      const kube::Json& obj, bool deleted) {
+    switch (kind) {
+      case state::Kind::kPod: {
+        if (!deleted) {
+          if (auto p = cluster->Pod(key); p && p->typed && state::IsProvisionable(*p->typed)) {
+            c.provisioner->Trigger();
+          }
+        }
+        std::string node = obj.value("spec", kube::Json::object()).value("nodeName", "");
+        if (!node.empty()) c.termination->Enqueue(node);
+        break;
+      }
+      case state::Kind::kNode: {
+        c.termination->Enqueue(key);
+        std::string id = obj.value("spec", kube::Json::object()).value("providerID", "");
+        if (auto claim = cluster->NodeClaimByProviderID(id)) {
+          c.lifecycle->Enqueue(state::ObjectKey(*claim->raw));
+        }
+        if (std::string pool = Label(obj, api::kLabelNodePool); !pool.empty()) {
+          c.nodepool->Enqueue(pool);
+        }
+        break;
+      }
+      case state::Kind::kNodeClaim: {
+        c.lifecycle->Enqueue(key);
+        if (std::string pool = Label(obj, api::kLabelNodePool); !pool.empty()) {
+          c.nodepool->Enqueue(pool);
+        }
+        if (deleted) c.provisioner->Trigger();  // its pods need a new home
+        break;
+      }
+      case state::Kind::kNodePool:
+        if (!deleted) c.nodepool->Enqueue(key);
+        c.provisioner->Trigger();
+        break;
+      case state::Kind::kNodeClass:
+        if (!deleted) c.nodeclass->Enqueue(key);
+        for (const auto& np : cluster->NodePools()) {
+          c.nodepool->Enqueue(state::ObjectKey(*np.raw));
+        }
+        c.provisioner->Trigger();
+        break;
+      case state::Kind::kDaemonSet:
+        break;
+    }
+  });
+  c.gc->Enqueue("gc");
+
+  // Health and metrics.
+  HttpServer health(HttpServerOptions{options.metrics_address, options.health_port, 2});
+  health.SetLivenessCheck([] { return absl::OkStatus(); });
+  health.SetReadinessCheck([&cluster]() -> absl::Status {
+    if (cluster->Synced()) return absl::OkStatus();
+    return absl::UnavailableError("informer caches are not synced yet");
+  });
+  HttpServer metrics_server(HttpServerOptions{options.metrics_address, options.metrics_port, 2});
+  metrics_server.SetMetrics([m = metrics.get()] { return m->Render(); });
+  RETURN_IF_ERROR(Annotate(health.Start(), "starting the health server"));
+  RETURN_IF_ERROR(Annotate(metrics_server.Start(), "starting the metrics server"));
+
+  cluster->Start();
+  log::Info(kLogger, "starting joinery",
+            {{"cloud-provider", options.cloud_provider},
+             {"cluster-name", options.cluster_name},
+             {"metrics-port", metrics_server.port()},
+             {"health-port", health.port()}});
+
+  auto start_leading = [&] {
+    if (!cluster->WaitForSync(absl::Minutes(5))) {
+      log::Error(kLogger, "informer caches did not sync", {});
+    }
+    log::Info(kLogger, "became leader, starting controllers", {});
+    kubelet->Start();
+    cloud->Start();
+    for (auto& ctl : c.all) ctl->Start();
+    c.provisioner->Start();
+    c.provisioner->Trigger();
+  };
+  std::unique_ptr<kube::LeaderElector> elector;
+  if (options.leader_elect) {
+    kube::LeaderElectionConfig le;
+    le.lease_namespace = options.leader_election_namespace;
+    le.lease_name = options.leader_election_name;
+    le.identity = options.identity;
+    elector = std::make_unique<kube::LeaderElector>(*client, le, clock);
+    elector->Run(start_leading, [] {
+      log::Error(kLogger, "leader election lost", {});
+      kill(getpid(), SIGUSR1);
+    });
+  } else {
+    start_leading();
+  }
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  int code = sig == SIGUSR1 ? 1 : 0;
+  log::Info(kLogger, "shutting down", {{"signal", sig == SIGUSR1 ? "leadership lost" : strsignal(sig)}});
+  c.provisioner->Stop();
+  for (auto& ctl : c.all) ctl->Stop();
+  cloud->Stop();
+  kubelet->Stop();
+  if (elector) elector->Stop();  // releases the lease: the other replica takes over at once
+  cluster->Stop();
+  events->Flush();
+  metrics_server.Stop();
+  health.Stop();
+  log::Info(kLogger, "stopped", {{"exit-code", code}});
+  return code;
+}
+
+}  // namespace joinery::op
