@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 RELEASE_BUILD ?= build-release
 
-.PHONY: all deps configure build test demo bench clean
+.PHONY: all deps configure build test release-controller demo bench clean
 
 all: build
 
@@ -13,15 +13,20 @@ deps:
 	@scripts/install-deps.sh
 
 $(BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug -DJOINERY_SANITIZE=ON
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug -DJOINERY_SANITIZE=ON \
+	  -DJOINERY_SCALE_BIN=$(abspath $(RELEASE_BUILD))/bin/joinery
 
 configure: deps $(BUILD)/CMakeCache.txt
 
 build: configure
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+# The scale test runs the Release controller (its RSS is what users get), so `test` builds it too.
+test: build release-controller
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+release-controller: deps $(RELEASE_BUILD)/CMakeCache.txt
+	cmake --build $(RELEASE_BUILD) -j $(JOBS) --target joinery
 
 demo: build
 	$(BUILD)/bin/joinery simulate --env KARPENTER_NODE_ROLE=KarpenterNodeRole-demo \

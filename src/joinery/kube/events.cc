@@ -67,6 +67,23 @@ void ApiEventRecorder::Publish(const ObjectRef& obj, EventType type, std::string
                                std::string_view message) {
   absl::Time now = clock_.Now();
   std::lock_guard lock(mu_);
+  if (options_.suppress_window > absl::ZeroDuration()) {
+    std::string key = StrCat(ObjectKey(obj), "\x1f", EventTypeName(type), "\x1f", reason, "\x1f",
+                             message);
+    auto [last, fresh] = last_published_.try_emplace(key, now);
+    if (!fresh) {
+      if (now - last->second < options_.suppress_window) {
+        ++suppressed_;
+        return;
+      }
+      last->second = now;
+    }
+    if (last_published_.size() > 50'000) {  // forget what can no longer suppress anything
+      std::erase_if(last_published_, [&](const auto& e) {
+        return now - e.second >= options_.suppress_window;
+      });
+    }
+  }
   // Token bucket per involved object (client-go's EventSourceObjectSpamFilter).
   auto [it, inserted] =
       buckets_.try_emplace(ObjectKey(obj), Bucket{static_cast<double>(options_.burst), now});
@@ -97,6 +114,10 @@ void ApiEventRecorder::Flush() {
 int64_t ApiEventRecorder::Dropped() const {
   std::lock_guard lock(mu_);
   return dropped_;
+}
+int64_t ApiEventRecorder::Suppressed() const {
+  std::lock_guard lock(mu_);
+  return suppressed_;
 }
 int64_t ApiEventRecorder::RateLimited() const {
   std::lock_guard lock(mu_);

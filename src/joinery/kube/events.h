@@ -64,6 +64,10 @@ struct EventRecorderOptions {
   int burst = 25;                                    // per-object token bucket
   absl::Duration refill_interval = absl::Minutes(5);  // one token per interval
   absl::Duration dedup_window = absl::Minutes(10);    // repeat within this: count+1 on the same Event
+  // An identical event (object, type, reason, message) published again within this window is not
+  // written at all (Karpenter de-duplicates its pod events the same way, so that a pod re-planned
+  // every batch does not cost an API write per batch). Zero: every repeat is written (count+1).
+  absl::Duration suppress_window = absl::ZeroDuration();
 };
 
 class ApiEventRecorder final : public EventSink {
@@ -84,6 +88,7 @@ class ApiEventRecorder final : public EventSink {
 
   int64_t Dropped() const;      // queue full
   int64_t RateLimited() const;  // per-object token bucket empty
+  int64_t Suppressed() const;   // repeats within suppress_window
   int64_t Failed() const;       // the API server refused the write
   int64_t Written() const;      // creates + patches that succeeded
 
@@ -118,9 +123,11 @@ class ApiEventRecorder final : public EventSink {
   std::condition_variable cv_;
   std::deque<Pending> queue_;               // guarded by mu_
   std::map<std::string, Bucket> buckets_;   // guarded by mu_
+  std::map<std::string, absl::Time> last_published_;  // guarded by mu_ (suppress_window)
   bool stopping_ = false;                   // guarded by mu_
   int64_t in_flight_ = 0;                   // guarded by mu_
   int64_t dropped_ = 0, rate_limited_ = 0, failed_ = 0, written_ = 0;  // guarded by mu_
+  int64_t suppressed_ = 0;                                           // guarded by mu_
   std::map<std::string, Series> series_;    // writer thread only
   int64_t last_name_nanos_ = 0;             // writer thread only
   std::thread thread_;

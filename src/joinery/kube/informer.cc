@@ -97,6 +97,11 @@ Json Informer::Normalize(Json obj) const {
   if (obj.is_object()) {
     if (!obj.contains("apiVersion")) obj["apiVersion"] = resource_.ApiVersion();
     if (!obj.contains("kind")) obj["kind"] = resource_.kind;
+    // managedFields is often the largest part of an object and nothing here reads it
+    // (client-go's TransformStripManagedFields).
+    if (options_.strip_managed_fields && obj.contains("metadata") && obj["metadata"].is_object()) {
+      obj["metadata"].erase("managedFields");
+    }
   }
   return obj;
 }

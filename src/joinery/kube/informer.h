@@ -48,6 +48,9 @@ struct InformerOptions {
   absl::Duration initial_backoff = absl::Milliseconds(200);
   absl::Duration max_backoff = absl::Seconds(30);
   uint64_t seed = 0;  // for the watch-timeout jitter; 0 = random
+  // Drop metadata.managedFields from cached objects (and from what handlers see): it is often most
+  // of an object's size and only server-side apply reads it.
+  bool strip_managed_fields = true;
 };
 
 struct EventHandlers {

@@ -36,10 +36,10 @@ struct Cluster::Store {
   std::map<std::string, Entry<T>, std::less<>> items;
 
   // Returns the previous entry, if any.
-  std::optional<Entry<T>> Put(const std::string& key, const kube::Json& obj) {
+  std::optional<Entry<T>> Put(const std::string& key, kube::ObjectPtr obj) {
     Entry<T> e;
-    e.raw = std::make_shared<const kube::Json>(obj);
-    auto typed = decode(obj);
+    e.raw = std::move(obj);  // shared with the informer's cache, not copied
+    auto typed = decode(*e.raw);
     if (typed.ok()) {
       e.typed = std::make_shared<const T>(*std::move(typed));
     } else {
@@ -101,9 +101,9 @@ void Cluster::Start() {
     auto inf = std::make_unique<kube::Informer>(client_, w.resource, kube::InformerOptions{});
     Kind kind = w.kind;
     kube::EventHandlers h;
-    h.on_add = [this, kind](const kube::ObjectPtr& obj) { Apply(kind, nullptr, obj.get()); };
+    h.on_add = [this, kind](const kube::ObjectPtr& obj) { Apply(kind, nullptr, obj); };
     h.on_update = [this, kind](const kube::ObjectPtr& old_obj, const kube::ObjectPtr& new_obj) {
-      Apply(kind, old_obj.get(), new_obj.get());
+      Apply(kind, old_obj.get(), new_obj);
     };
     h.on_delete = [this, kind](const kube::ObjectPtr& obj) { Apply(kind, obj.get(), nullptr); };
     inf->AddEventHandler(std::move(h));
@@ -133,7 +133,8 @@ bool Cluster::WaitForSync(absl::Duration timeout) const {
   return true;
 }
 
-void Cluster::Apply(Kind kind, const kube::Json* old_obj, const kube::Json* new_obj) {
+void Cluster::Apply(Kind kind, const kube::Json* old_obj, const kube::ObjectPtr& new_ptr) {
+  const kube::Json* new_obj = new_ptr.get();
   const kube::Json& any = new_obj ? *new_obj : *old_obj;
   std::string key = ObjectKey(any);
   bool deleted = new_obj == nullptr;
@@ -141,7 +142,7 @@ void Cluster::Apply(Kind kind, const kube::Json* old_obj, const kube::Json* new_
     std::lock_guard lock(mu_);
     switch (kind) {
       case Kind::kPod: {
-        auto prev = deleted ? pods_->Remove(key) : pods_->Put(key, *new_obj);
+        auto prev = deleted ? pods_->Remove(key) : pods_->Put(key, new_ptr);
         if (prev && prev->raw) {
           std::string node = prev->raw->value("spec", kube::Json::object()).value("nodeName", "");
           if (!node.empty()) {
@@ -159,7 +160,7 @@ void Cluster::Apply(Kind kind, const kube::Json* old_obj, const kube::Json* new_
         break;
       }
       case Kind::kNode: {
-        auto prev = deleted ? nodes_->Remove(key) : nodes_->Put(key, *new_obj);
+        auto prev = deleted ? nodes_->Remove(key) : nodes_->Put(key, new_ptr);
         if (prev && prev->raw) {
           std::string id = prev->raw->value("spec", kube::Json::object()).value("providerID", "");
           auto it = node_by_provider_id_.find(id);
@@ -172,7 +173,7 @@ void Cluster::Apply(Kind kind, const kube::Json* old_obj, const kube::Json* new_
         break;
       }
       case Kind::kNodeClaim: {
-        auto prev = deleted ? node_claims_->Remove(key) : node_claims_->Put(key, *new_obj);
+        auto prev = deleted ? node_claims_->Remove(key) : node_claims_->Put(key, new_ptr);
         if (prev && prev->raw) {
           std::string id =
               prev->raw->value("status", kube::Json::object()).value("providerID", "");
@@ -188,13 +189,13 @@ void Cluster::Apply(Kind kind, const kube::Json* old_obj, const kube::Json* new_
         break;
       }
       case Kind::kNodePool:
-        deleted ? (void)node_pools_->Remove(key) : (void)node_pools_->Put(key, *new_obj);
+        deleted ? (void)node_pools_->Remove(key) : (void)node_pools_->Put(key, new_ptr);
         break;
       case Kind::kNodeClass:
-        deleted ? (void)node_classes_->Remove(key) : (void)node_classes_->Put(key, *new_obj);
+        deleted ? (void)node_classes_->Remove(key) : (void)node_classes_->Put(key, new_ptr);
         break;
       case Kind::kDaemonSet:
-        deleted ? (void)daemon_sets_->Remove(key) : (void)daemon_sets_->Put(key, *new_obj);
+        deleted ? (void)daemon_sets_->Remove(key) : (void)daemon_sets_->Put(key, new_ptr);
         break;
     }
   }
@@ -211,7 +212,7 @@ void Cluster::ObserveNodeClaim(const kube::Json& object) {
     std::lock_guard lock(mu_);
     if (node_claims_->Find(ObjectKey(object))) return;
   }
-  Apply(Kind::kNodeClaim, nullptr, &object);
+  Apply(Kind::kNodeClaim, nullptr, std::make_shared<const kube::Json>(object));
 }
 
 std::optional<Entry<api::Pod>> Cluster::Pod(const std::string& key) const {

@@ -91,7 +91,7 @@ class Cluster {
  private:
   template <typename T>
   struct Store;
-  void Apply(Kind kind, const kube::Json* old_obj, const kube::Json* new_obj);
+  void Apply(Kind kind, const kube::Json* old_obj, const std::shared_ptr<const kube::Json>& new_obj);
   void Notify(Kind kind, const std::string& key, const kube::Json& object, bool deleted);
 
   kube::Client& client_;

@@ -165,7 +165,10 @@ absl::StatusOr<Result> NodeClaimLifecycle::Reconcile(std::string_view key) {
   // Registration.
   Result result;
   auto node_entry = cluster_.NodeByProviderID(nc.status.provider_id);
-  if (!node_entry || !node_entry->typed) {
+  if ((!node_entry || !node_entry->typed) && api::IsTrue(conds, "Registered")) {
+    // Registered once: a Node that is gone now stays gone, and garbage collection (which only
+    // looks at Registered NodeClaims) removes the NodeClaim once its instance is gone too.
+  } else if (!node_entry || !node_entry->typed) {
     api::SetCondition(conds, Cond("Registered", "Unknown", "NodeNotFound",
                                   "Node not registered with cluster", gen),
                       now);

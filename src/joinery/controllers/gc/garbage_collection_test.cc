@@ -1,0 +1,132 @@
+#include "joinery/controllers/gc/garbage_collection.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "joinery/controllers/testing_cloud_provider.h"
+
+namespace joinery::controllers {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using testing::Json;
+using testing::TestWorld;
+
+class GarbageCollectionTest : public ::testing::Test {
+ protected:
+  // An instance launched `age` ago for the NodeClaim `claim`.
+  void AddInstance(std::string provider_id, std::string claim, absl::Duration age) {
+    api::NodeClaim inst;
+    inst.metadata.name = std::move(claim);
+    inst.metadata.creation_timestamp = FormatRfc3339(w_.clock.Now() - age);
+    inst.status.provider_id = std::move(provider_id);
+    w_.cloud.AddInstance(std::move(inst));
+  }
+
+  // A NodeClaim with a providerID, Registered=`registered`.
+  void AddNodeClaim(std::string_view name, std::string_view provider_id, bool registered) {
+    Json j = {{"apiVersion", "karpenter.sh/v1"},
+              {"kind", "NodeClaim"},
+              {"metadata", {{"name", std::string(name)}}},
+              {"spec",
+               {{"requirements", Json::array()},
+                {"nodeClassRef",
+                 {{"group", "karpenter.k8s.aws"},
+                  {"kind", "EC2NodeClass"},
+                  {"name", "trainium-trn1"}}}}},
+              {"status",
+               {{"providerID", std::string(provider_id)},
+                {"conditions",
+                 {{{"type", "Registered"},
+                   {"status", registered ? "True" : "Unknown"},
+                   {"reason", registered ? "Registered" : "NodeNotFound"}}}}}}};
+    ASSERT_TRUE(w_.client.Add(kube::resources::NodeClaims(), "", j).ok());
+  }
+
+  absl::StatusOr<Result> Reconcile() {
+    if (!w_.Start() || !w_.CaughtUp()) return absl::DeadlineExceededError("cluster view not synced");
+    return gc_.Reconcile("gc");
+  }
+
+  TestWorld w_;
+  GarbageCollection gc_{w_.cluster, w_.client, w_.cloud, w_.clock};
+};
+
+TEST_F(GarbageCollectionTest, InstanceWithoutANodeClaimOlderThanTheGraceIsDeleted) {
+  AddInstance("aws:///us-east-1a/i-orphan", "trainium-trn1-gone1", absl::Minutes(1));
+  auto r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(w_.cloud.Deletes(), ElementsAre("aws:///us-east-1a/i-orphan"));
+  EXPECT_FALSE(w_.cloud.HasInstance("aws:///us-east-1a/i-orphan"));
+  ASSERT_TRUE(r->requeue_after.has_value());
+  EXPECT_EQ(*r->requeue_after, absl::Minutes(2));
+}
+
+TEST_F(GarbageCollectionTest, FreshInstanceWithoutANodeClaimIsLeftAlone) {
+  // Launched a moment ago: its NodeClaim's launch may not be recorded yet.
+  AddInstance("aws:///us-east-1a/i-fresh", "trainium-trn1-new01", absl::Seconds(10));
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_THAT(w_.cloud.Deletes(), IsEmpty());
+  EXPECT_TRUE(w_.cloud.HasInstance("aws:///us-east-1a/i-fresh"));
+
+  // Once past the grace period it goes.
+  w_.clock.Advance(absl::Seconds(30));
+  ASSERT_TRUE(gc_.Reconcile("gc").ok());
+  EXPECT_THAT(w_.cloud.Deletes(), ElementsAre("aws:///us-east-1a/i-fresh"));
+}
+
+TEST_F(GarbageCollectionTest, InstanceWithANodeClaimIsLeftAlone) {
+  AddInstance("aws:///us-east-1a/i-owned", "trainium-trn1-owned", absl::Hours(1));
+  AddNodeClaim("trainium-trn1-owned", "aws:///us-east-1a/i-owned", /*registered=*/true);
+  // Launched, but the NodeClaim's status write (the providerID) has not landed yet.
+  AddInstance("aws:///us-east-1a/i-named", "trainium-trn1-named", absl::Hours(1));
+  AddNodeClaim("trainium-trn1-named", "", /*registered=*/false);
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_THAT(w_.cloud.Deletes(), IsEmpty());
+  EXPECT_TRUE(w_.client.CallsOf("delete", "nodeclaims").empty());
+}
+
+TEST_F(GarbageCollectionTest, RegisteredNodeClaimWhoseInstanceIsGoneIsDeleted) {
+  AddNodeClaim("trainium-trn1-lost1", "aws:///us-east-1a/i-lost", /*registered=*/true);
+  ASSERT_TRUE(Reconcile().ok());
+  auto deletes = w_.client.CallsOf("delete", "nodeclaims");
+  ASSERT_EQ(deletes.size(), 1u);
+  EXPECT_EQ(deletes[0].name, "trainium-trn1-lost1");
+  EXPECT_TRUE(w_.NodeClaim("trainium-trn1-lost1").is_null());
+}
+
+TEST_F(GarbageCollectionTest, UnregisteredNodeClaimWithoutAnInstanceIsLeftToTheLifecycle) {
+  // Still launching or registering: the lifecycle controller's timeouts handle it.
+  AddNodeClaim("trainium-trn1-boot1", "aws:///us-east-1a/i-boot", /*registered=*/false);
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_TRUE(w_.client.CallsOf("delete", "nodeclaims").empty());
+  EXPECT_TRUE(w_.NodeClaim("trainium-trn1-boot1").is_object());
+}
+
+TEST_F(GarbageCollectionTest, ListFailureIsAnErrorAndDeletesNothing) {
+  AddNodeClaim("trainium-trn1-lost1", "aws:///us-east-1a/i-lost", /*registered=*/true);
+  w_.cloud.FailNextList(absl::UnavailableError("DescribeInstances throttled"));
+  auto r = Reconcile();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  // An instance list that failed is not an empty one: no NodeClaim is taken for lost.
+  EXPECT_TRUE(w_.client.CallsOf("delete", "nodeclaims").empty());
+}
+
+TEST_F(GarbageCollectionTest, NodeClaimDeleteFailureIsAnError) {
+  AddNodeClaim("trainium-trn1-lost1", "aws:///us-east-1a/i-lost", /*registered=*/true);
+  w_.client.InjectError("delete", "nodeclaims", kube::FakeClient::Unavailable("apiserver down"));
+  auto r = Reconcile();
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(GarbageCollectionTest, NotSyncedDoesNothing) {
+  AddInstance("aws:///us-east-1a/i-orphan", "trainium-trn1-gone1", absl::Minutes(5));
+  auto r = gc_.Reconcile("gc");  // the cluster view was never started
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(w_.cloud.ListCalls(), 0);
+  EXPECT_THAT(w_.cloud.Deletes(), IsEmpty());
+}
+
+}  // namespace
+}  // namespace joinery::controllers

@@ -1,0 +1,372 @@
+#include "joinery/controllers/nodeclaim/lifecycle.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "joinery/api/json.h"
+#include "joinery/cloudprovider/simulated/test_util.h"
+#include "joinery/controllers/testing_cloud_provider.h"
+
+namespace joinery::controllers {
+namespace {
+
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::SizeIs;
+using testing::Condition;
+using testing::Json;
+using testing::RegisteringNode;
+using testing::TestWorld;
+using testing::TrainiumNodeClass;
+using testing::TrainiumNodePool;
+
+constexpr char kName[] = "trainium-trn1-abcde";
+constexpr char kNodeName[] = "ip-10-0-0-1.ec2.internal";
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  // The Trainium NodePool and node class, and a NodeClaim the provisioner would have created.
+  void SetUp() override {
+    ASSERT_TRUE(w_.client.Add(kube::resources::NodePools(), "", TrainiumNodePool()).ok());
+    ASSERT_TRUE(w_.client.Add(kube::resources::EC2NodeClasses(), "", TrainiumNodeClass()).ok());
+    ASSERT_TRUE(w_.Start());
+  }
+
+  void CreateNodeClaim(bool with_finalizer = false) {
+    api::NodeClaim nc = cloudprovider::simulated::testing::TrainiumNodeClaim(kName);
+    if (with_finalizer) nc.metadata.finalizers.push_back(kTerminationFinalizer);
+    auto created = w_.client.Create(kube::resources::NodeClaims(), "", api::ToJson(nc));
+    ASSERT_TRUE(created.ok()) << created.status();
+    ASSERT_TRUE(w_.CaughtUp());
+  }
+
+  // Reconciles once the cluster view has seen every write so far.
+  absl::StatusOr<Result> Reconcile() {
+    if (!w_.CaughtUp()) return absl::DeadlineExceededError("the cluster view did not catch up");
+    return lifecycle_.Reconcile(kName);
+  }
+
+  // Creates the NodeClaim and launches it; returns its providerID.
+  std::string Launch() {
+    CreateNodeClaim();
+    auto r = Reconcile();
+    EXPECT_TRUE(r.ok()) << r.status();
+    std::string id = w_.NodeClaim(kName)["status"].value("providerID", "");
+    EXPECT_FALSE(id.empty());
+    return id;
+  }
+
+  // Launches, lets the Node join and registers it.
+  std::string LaunchAndRegister() {
+    std::string id = Launch();
+    EXPECT_TRUE(w_.client.Add(kube::resources::Nodes(), "", RegisteringNode(kNodeName, id)).ok());
+    auto r = Reconcile();
+    EXPECT_TRUE(r.ok()) << r.status();
+    return id;
+  }
+
+  void PatchNodeStatus(Json status) {
+    auto st = w_.client.Patch(kube::resources::Nodes(), "", kNodeName, kube::PatchType::kMerge,
+                              {{"status", std::move(status)}}, "status");
+    ASSERT_TRUE(st.ok()) << st.status();
+  }
+
+  static Json ReadyCondition() {
+    return Json::array({{{"type", "Ready"}, {"status", "True"}, {"reason", "KubeletReady"}}});
+  }
+
+  TestWorld w_;
+  NodeClaimLifecycle lifecycle_{w_.cluster, w_.client, w_.cloud, w_.events, nullptr, w_.clock};
+};
+
+TEST_F(LifecycleTest, MissingNodeClaimIsANoOp) {
+  auto r = lifecycle_.Reconcile("nobody");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->requeue_after.has_value());
+  EXPECT_THAT(w_.cloud.Creates(), IsEmpty());
+}
+
+TEST_F(LifecycleTest, AddsTheTerminationFinalizer) {
+  CreateNodeClaim();
+  ASSERT_TRUE(Reconcile().ok());
+  Json nc = w_.NodeClaim(kName);
+  EXPECT_THAT(nc["metadata"]["finalizers"].get<std::vector<std::string>>(),
+              Contains("karpenter.sh/termination"));
+}
+
+TEST_F(LifecycleTest, LaunchWritesProviderIdCapacityAllocatableAndLaunched) {
+  CreateNodeClaim();
+  auto r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(w_.cloud.Creates(), SizeIs(1));
+  EXPECT_EQ(w_.cloud.Creates()[0].metadata.name, kName);
+
+  Json nc = w_.NodeClaim(kName);
+  const Json& status = nc["status"];
+  std::string id = status.value("providerID", "");
+  EXPECT_THAT(id, ::testing::StartsWith("aws:///us-east-1a/i-"));
+  EXPECT_TRUE(w_.cloud.HasInstance(id));
+  EXPECT_EQ(status["imageID"], "ami-0123456789abcdef0");
+  EXPECT_EQ(status["capacity"]["aws.amazon.com/neuron"], "1");
+  EXPECT_EQ(status["capacity"]["cpu"], "8");
+  EXPECT_EQ(status["allocatable"]["aws.amazon.com/neuron"], "1");
+  EXPECT_TRUE(status["allocatable"].contains("memory"));
+  EXPECT_EQ(Condition(nc, "Launched")["status"], "True");
+  EXPECT_EQ(Condition(nc, "Registered")["status"], "Unknown");
+  EXPECT_EQ(Condition(nc, "Registered")["reason"], "NodeNotFound");
+  EXPECT_EQ(Condition(nc, "Ready")["status"], "Unknown");
+  // The labels the provider resolved; the NodeClaim's own are kept.
+  const Json& labels = nc["metadata"]["labels"];
+  EXPECT_EQ(labels["node.kubernetes.io/instance-type"], "trn1.2xlarge");
+  EXPECT_EQ(labels["topology.kubernetes.io/zone"], "us-east-1a");
+  EXPECT_EQ(labels["karpenter.sh/capacity-type"], "on-demand");
+  EXPECT_EQ(labels["instanceType"], "trn1.2xlarge");
+  // Waiting for the Node to register.
+  ASSERT_TRUE(r->requeue_after.has_value());
+  EXPECT_LE(*r->requeue_after, absl::Seconds(30));
+
+  // Reconciling again does not launch again.
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_THAT(w_.cloud.Creates(), SizeIs(1));
+  EXPECT_EQ(w_.NodeClaim(kName)["status"]["providerID"], id);
+}
+
+TEST_F(LifecycleTest, LaunchesOnceEvenIfTheStatusWriteFails) {
+  CreateNodeClaim(/*with_finalizer=*/true);
+  // Both status writes of the first pass fail (the launch result's and the LaunchFailed one).
+  w_.client.InjectError("update", "nodeclaims", kube::FakeClient::Unavailable("etcd timeout"), 2);
+  auto first = Reconcile();
+  EXPECT_FALSE(first.ok());
+  ASSERT_THAT(w_.cloud.Creates(), SizeIs(1));
+  EXPECT_EQ(w_.NodeClaim(kName).value("status", Json::object()).value("providerID", ""), "");
+
+  auto second = Reconcile();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_THAT(w_.cloud.Creates(), SizeIs(1));  // the launch cache, not a second instance
+  Json nc = w_.NodeClaim(kName);
+  std::string id = nc["status"].value("providerID", "");
+  EXPECT_TRUE(w_.cloud.HasInstance(id)) << id;
+  EXPECT_EQ(Condition(nc, "Launched")["status"], "True");
+}
+
+TEST_F(LifecycleTest, InsufficientCapacityDeletesTheNodeClaim) {
+  CreateNodeClaim();
+  w_.cloud.FailNextCreate(absl::ResourceExhaustedError(
+      "InsufficientInstanceCapacity: trn1.2xlarge in us-east-1a (on-demand)"));
+  auto r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  Json nc = w_.NodeClaim(kName);
+  ASSERT_TRUE(nc.is_object());
+  EXPECT_TRUE(nc["metadata"].contains("deletionTimestamp"));  // held by the finalizer
+  auto events = w_.events.EventsWithReason("InsufficientCapacityError");
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].type, kube::EventType::kWarning);
+  EXPECT_EQ(events[0].obj.kind, "NodeClaim");
+  EXPECT_EQ(events[0].obj.name, kName);
+  EXPECT_THAT(events[0].message, HasSubstr("InsufficientInstanceCapacity"));
+
+  // Nothing was launched, so the finalizer goes at once.
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_TRUE(w_.NodeClaim(kName).is_null());
+  EXPECT_THAT(w_.cloud.Deletes(), IsEmpty());
+}
+
+TEST_F(LifecycleTest, NodeClassNotReadyDeletesTheNodeClaim) {
+  CreateNodeClaim();
+  w_.cloud.FailNextCreate(absl::FailedPreconditionError("EC2NodeClass trainium-trn1 not ready"));
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_TRUE(w_.NodeClaim(kName)["metadata"].contains("deletionTimestamp"));
+  EXPECT_THAT(w_.events.EventsWithReason("NodeClassNotReady"), SizeIs(1));
+}
+
+TEST_F(LifecycleTest, OtherLaunchErrorsSetLaunchedUnknownAndAreRetried) {
+  CreateNodeClaim();
+  w_.cloud.FailNextCreate(absl::UnavailableError("RequestLimitExceeded"));
+  auto r = Reconcile();
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("RequestLimitExceeded"));
+  Json nc = w_.NodeClaim(kName);
+  EXPECT_FALSE(nc["metadata"].contains("deletionTimestamp"));
+  Json launched = Condition(nc, "Launched");
+  EXPECT_EQ(launched["status"], "Unknown");
+  EXPECT_EQ(launched["reason"], "LaunchFailed");
+  EXPECT_THAT(launched.value("message", ""), HasSubstr("RequestLimitExceeded"));
+  EXPECT_EQ(Condition(nc, "Ready")["status"], "Unknown");
+
+  // The retry launches.
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_THAT(w_.cloud.Creates(), SizeIs(2));
+  nc = w_.NodeClaim(kName);
+  EXPECT_EQ(Condition(nc, "Launched")["status"], "True");
+  EXPECT_FALSE(nc["status"].value("providerID", "").empty());
+}
+
+TEST_F(LifecycleTest, NodeClaimOfAMissingNodePoolIsNotLaunched) {
+  ASSERT_TRUE(w_.client.Delete(kube::resources::NodePools(), "", "trainium-trn1").ok());
+  CreateNodeClaim();
+  auto r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(w_.cloud.Creates(), IsEmpty());
+  Json launched = Condition(w_.NodeClaim(kName), "Launched");
+  EXPECT_EQ(launched["status"], "False");
+  EXPECT_EQ(launched["reason"], "NodePoolNotFound");
+  EXPECT_THAT(w_.events.EventsWithReason("NodePoolNotFound"), SizeIs(1));
+}
+
+TEST_F(LifecycleTest, LaunchTimeoutDeletesTheNodeClaim) {
+  CreateNodeClaim();
+  w_.cloud.FailNextCreate(absl::UnavailableError("throttled"));
+  EXPECT_FALSE(Reconcile().ok());
+  w_.clock.Advance(absl::Minutes(6));
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_TRUE(w_.NodeClaim(kName)["metadata"].contains("deletionTimestamp"));
+  EXPECT_THAT(w_.events.EventsWithReason("LaunchTimeout"), SizeIs(1));
+  EXPECT_THAT(w_.cloud.Creates(), SizeIs(1));
+}
+
+TEST_F(LifecycleTest, RegistrationSyncsTheNodeAndSetsRegistered) {
+  std::string id = LaunchAndRegister();
+  Json nc = w_.NodeClaim(kName);
+  Json node = w_.Node(kNodeName);
+
+  // Labels: the NodeClaim's (its own and those resolved at launch) and karpenter.sh/registered.
+  const Json& labels = node["metadata"]["labels"];
+  EXPECT_EQ(labels["karpenter.sh/registered"], "true");
+  EXPECT_EQ(labels["karpenter.sh/nodepool"], "trainium-trn1");
+  EXPECT_EQ(labels["instanceType"], "trn1.2xlarge");
+  EXPECT_EQ(labels["node.kubernetes.io/instance-type"], "trn1.2xlarge");
+  EXPECT_EQ(labels["kubernetes.io/hostname"], kNodeName);  // the kubelet's stay
+  EXPECT_FALSE(labels.contains("karpenter.sh/initialized"));
+
+  // Taints: karpenter.sh/unregistered removed, the NodeClaim's added.
+  std::vector<std::string> taints;
+  for (const auto& t : node["spec"].value("taints", Json::array())) {
+    taints.push_back(t.value("key", "") + ":" + t.value("effect", ""));
+  }
+  EXPECT_THAT(taints, Not(Contains("karpenter.sh/unregistered:NoExecute")));
+  EXPECT_THAT(taints, Contains("aws.amazon.com/neuron:NoSchedule"));
+
+  // Finalizer and owner reference.
+  EXPECT_THAT(node["metadata"]["finalizers"].get<std::vector<std::string>>(),
+              Contains("karpenter.sh/termination"));
+  const Json& owners = node["metadata"]["ownerReferences"];
+  ASSERT_EQ(owners.size(), 1u);
+  EXPECT_EQ(owners[0]["kind"], "NodeClaim");
+  EXPECT_EQ(owners[0]["name"], kName);
+  EXPECT_EQ(owners[0]["uid"], nc["metadata"]["uid"]);
+
+  // The NodeClaim.
+  EXPECT_EQ(nc["status"]["nodeName"], kNodeName);
+  EXPECT_EQ(Condition(nc, "Registered")["status"], "True");
+  EXPECT_EQ(Condition(nc, "Initialized")["status"], "Unknown");
+  EXPECT_EQ(Condition(nc, "Initialized")["reason"], "NodeNotReady");
+  EXPECT_EQ(Condition(nc, "Ready")["status"], "Unknown");
+  EXPECT_THAT(w_.events.EventsWithReason("UnregisteredTaintMissing"), IsEmpty());
+}
+
+TEST_F(LifecycleTest, NodeWithoutTheUnregisteredTaintIsReported) {
+  std::string id = Launch();
+  Json node = RegisteringNode(kNodeName, id);
+  node["spec"].erase("taints");
+  ASSERT_TRUE(w_.client.Add(kube::resources::Nodes(), "", node).ok());
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_THAT(w_.events.EventsWithReason("UnregisteredTaintMissing"), SizeIs(1));
+  EXPECT_EQ(Condition(w_.NodeClaim(kName), "Registered")["status"], "True");
+}
+
+TEST_F(LifecycleTest, InitializationWaitsForNodeReadyAndRequestedExtendedResources) {
+  LaunchAndRegister();
+
+  // Ready, but the Neuron device plugin has not published aws.amazon.com/neuron yet.
+  PatchNodeStatus({{"conditions", ReadyCondition()}});
+  auto r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->requeue_after.has_value());
+  Json nc = w_.NodeClaim(kName);
+  EXPECT_EQ(Condition(nc, "Initialized")["status"], "Unknown");
+  EXPECT_EQ(Condition(nc, "Initialized")["reason"], "ResourceNotRegistered");
+  EXPECT_THAT(Condition(nc, "Initialized").value("message", ""),
+              HasSubstr("aws.amazon.com/neuron"));
+  EXPECT_EQ(Condition(nc, "Ready")["status"], "Unknown");
+  EXPECT_FALSE(w_.Node(kNodeName)["metadata"]["labels"].contains("karpenter.sh/initialized"));
+
+  // The device plugin registers the device.
+  PatchNodeStatus({{"allocatable", {{"aws.amazon.com/neuron", "1"}}},
+                   {"capacity", {{"aws.amazon.com/neuron", "1"}}}});
+  r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->requeue_after.has_value());
+  nc = w_.NodeClaim(kName);
+  EXPECT_EQ(Condition(nc, "Initialized")["status"], "True");
+  EXPECT_EQ(Condition(nc, "Ready")["status"], "True");
+  EXPECT_EQ(w_.Node(kNodeName)["metadata"]["labels"]["karpenter.sh/initialized"], "true");
+}
+
+TEST_F(LifecycleTest, RegistrationTimeoutDeletesTheNodeClaim) {
+  Launch();
+  w_.clock.Advance(absl::Minutes(14));
+  auto r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(w_.NodeClaim(kName)["metadata"].contains("deletionTimestamp"));
+  ASSERT_TRUE(r->requeue_after.has_value());
+  EXPECT_LE(*r->requeue_after, absl::Minutes(1));
+
+  w_.clock.Advance(absl::Minutes(1) + absl::Seconds(1));
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_TRUE(w_.NodeClaim(kName)["metadata"].contains("deletionTimestamp"));
+  auto events = w_.events.EventsWithReason("RegistrationTimeout");
+  ASSERT_THAT(events, SizeIs(1));
+  EXPECT_EQ(events[0].type, kube::EventType::kWarning);
+}
+
+TEST_F(LifecycleTest, DeletionDeletesTheNodeThenTheInstanceThenRemovesTheFinalizer) {
+  std::string id = LaunchAndRegister();
+  ASSERT_TRUE(w_.client.Delete(kube::resources::NodeClaims(), "", kName).ok());
+
+  // 1. The Node is deleted (its termination drains it); the instance stays.
+  auto r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->requeue_after.has_value());
+  EXPECT_TRUE(w_.Node(kNodeName)["metadata"].contains("deletionTimestamp"));
+  EXPECT_THAT(w_.cloud.Deletes(), IsEmpty());
+  EXPECT_TRUE(w_.NodeClaim(kName).is_object());
+  // While the Node drains, nothing more happens.
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_THAT(w_.client.CallsOf("delete", "nodes"), SizeIs(1));
+  EXPECT_THAT(w_.cloud.Deletes(), IsEmpty());
+
+  // 2. The Node is gone (node.termination removed its finalizer): the instance is terminated.
+  auto fin = w_.client.Patch(kube::resources::Nodes(), "", kNodeName, kube::PatchType::kMerge,
+                             {{"metadata", {{"finalizers", Json::array()}}}});
+  ASSERT_TRUE(fin.ok()) << fin.status();
+  ASSERT_TRUE(w_.Node(kNodeName).is_null());
+  r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(w_.cloud.Deletes(), ::testing::ElementsAre(id));
+  EXPECT_FALSE(w_.cloud.HasInstance(id));
+  Json nc = w_.NodeClaim(kName);
+  ASSERT_TRUE(nc.is_object());  // until the provider reports the instance gone
+  EXPECT_EQ(Condition(nc, "InstanceTerminating")["status"], "True");
+
+  // 3. The provider reports NotFound: the finalizer goes and with it the NodeClaim.
+  r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(w_.cloud.Deletes(), SizeIs(2));
+  EXPECT_TRUE(w_.NodeClaim(kName).is_null());
+}
+
+TEST_F(LifecycleTest, FailedInstanceTerminationKeepsTheFinalizer) {
+  std::string id = Launch();
+  ASSERT_TRUE(w_.client.Delete(kube::resources::NodeClaims(), "", kName).ok());
+  w_.cloud.FailNextDelete(absl::UnavailableError("TerminateInstances throttled"));
+  auto r = Reconcile();
+  EXPECT_FALSE(r.ok());
+  EXPECT_TRUE(w_.NodeClaim(kName).is_object());
+  EXPECT_TRUE(w_.cloud.HasInstance(id));
+}
+
+}  // namespace
+}  // namespace joinery::controllers
