@@ -2,6 +2,8 @@
 # test under ctest; `make demo` runs the Trainium example through `joinery simulate`; `make bench`
 # builds Release into build-release/ and runs the benchmarks.
 JOBS ?= $(shell nproc)
+# ccache, when the machine has it, makes rebuilds in fresh clones cheap; it is optional.
+LAUNCHER := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache,)
 BUILD ?= build
 RELEASE_BUILD ?= build-release
 
@@ -13,7 +15,7 @@ deps:
 	@scripts/install-deps.sh
 
 $(BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug -DJOINERY_SANITIZE=ON \
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Debug -DJOINERY_SANITIZE=ON $(LAUNCHER) \
 	  -DJOINERY_SCALE_BIN=$(abspath $(RELEASE_BUILD))/bin/joinery
 
 configure: deps $(BUILD)/CMakeCache.txt
@@ -33,7 +35,7 @@ demo: build
 	  --env EKS_CLUSTER_NAME=demo examples/trainium
 
 $(RELEASE_BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(RELEASE_BUILD) -DCMAKE_BUILD_TYPE=Release -DJOINERY_SANITIZE=OFF
+	cmake -S . -B $(RELEASE_BUILD) -DCMAKE_BUILD_TYPE=Release -DJOINERY_SANITIZE=OFF $(LAUNCHER)
 
 bench: deps $(RELEASE_BUILD)/CMakeCache.txt
 	cmake --build $(RELEASE_BUILD) -j $(JOBS) --target joinery_bench

@@ -163,6 +163,15 @@ read -r pod3 node3 <<<"$(running_pod)"
 log "pod $pod3 on node $node3"
 expect_eq "live NodeClaims after the GC" "$(live_nodeclaims | wc -l)" 1
 
+# Three NodeClaims launched and registered under replica-a, each counted once.
+metrics="$(curl -s "http://127.0.0.1:$(controller_port replica-a metrics-port)/metrics")"
+metric_sum() {  # metric_sum NAME: the sum over the trainium-trn1 series
+  awk -v m="$1" 'index($0, m "{") == 1 && index($0, "nodepool=\"trainium-trn1\"") {s += $NF} END {print s + 0}' <<<"$metrics"
+}
+for m in karpenter_nodeclaims_created_total karpenter_nodeclaims_launched_total karpenter_nodeclaims_registered_total; do
+  expect_eq "$m (trainium-trn1)" "$(metric_sum "$m")" 3
+done
+
 # ---- No capacity anywhere: InsufficientCapacityError, NodeClaim deleted, pod pending ----
 stop_controller replica-a TERM
 start_controller replica-b --simulated-insufficient-capacity 'trn1.2xlarge:*:on-demand'

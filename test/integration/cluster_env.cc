@@ -21,6 +21,21 @@ extern char** environ;
 namespace joinery::integration {
 namespace {
 
+// Defaults compiled in by test/integration/CMakeLists.txt for what ctest does not pass (it can give
+// a discovered gtest only one environment variable); an explicit environment wins.
+[[maybe_unused]] const bool kEnvironmentDefaults = [] {
+#ifdef JOINERY_TEST_CLUSTER_DIR
+  setenv("JOINERY_CLUSTER_DIR", JOINERY_TEST_CLUSTER_DIR, /*overwrite=*/0);
+#endif
+#ifdef JOINERY_TEST_SOURCE_DIR
+  setenv("JOINERY_SOURCE_DIR", JOINERY_TEST_SOURCE_DIR, /*overwrite=*/0);
+#endif
+#ifdef JOINERY_TEST_BIN
+  setenv("JOINERY_BIN", JOINERY_TEST_BIN, /*overwrite=*/0);
+#endif
+  return true;
+}();
+
 std::string Getenv(const char* name) {
   const char* v = std::getenv(name);
   return v == nullptr ? std::string() : std::string(v);

@@ -3,7 +3,8 @@
 //    "instances" in memory and can be told to fail;
 //  - Eventually(): polls a condition until it holds or a deadline passes (the cluster view is fed
 //    by informers, which deliver the FakeClient's writes asynchronously);
-//  - JSON fixtures shaped like examples/trainium (the NodePool, a Ready EC2NodeClass, the vLLM pod),
+//  - JSON fixtures shaped like examples/trainium (the NodePool, a Ready EC2NodeClass, the vLLM
+//  pod),
 //    as the API server would store them.
 // Thread-safety: TestingCloudProvider may be called from any thread; the rest are pure functions.
 #pragma once
@@ -26,6 +27,7 @@
 #include "joinery/api/labels.h"
 #include "joinery/cloudprovider/catalog.h"
 #include "joinery/cloudprovider/cloud_provider.h"
+#include "joinery/cloudprovider/embedded_data.h"
 #include "joinery/common/clock.h"
 #include "joinery/common/strings.h"
 #include "joinery/kube/events.h"
@@ -48,23 +50,35 @@ inline bool Eventually(const std::function<bool()>& pred,
   return true;
 }
 
-// A slice of the embedded instance catalog (the one `simulate` uses), loaded once: the Trainium
-// types and a few general-purpose ones. Small, because a scheduling pass over the whole catalog
-// costs about a second in the sanitizer build.
+// A slice of the embedded instance catalog (the one `simulate` uses), built once: the Trainium
+// types and a few general-purpose ones. Small, because building and scheduling over the whole
+// catalog costs over a second per test process in the sanitizer build.
 inline std::shared_ptr<const cloudprovider::InstanceTypes> Catalog() {
   static const auto* catalog = [] {
-    auto c = cloudprovider::EmbeddedCatalog(cloudprovider::CatalogOptions{});
-    // The embedded catalog is compiled in; failing to read it is a build problem.
-    if (!c.ok()) std::abort();
-    cloudprovider::InstanceTypes some;
-    for (auto& it : *c) {
-      if (it.name.starts_with("trn1.") || it.name.starts_with("m5.") ||
-          it.name.starts_with("c5.")) {
-        some.push_back(std::move(it));
+    // Keeps the header line and the rows (first column: the type name) of the chosen families.
+    auto slice = [](std::string_view csv) {
+      std::string out;
+      bool header = true;
+      while (!csv.empty()) {
+        size_t end = csv.find('\n');
+        std::string_view line = csv.substr(0, end == std::string_view::npos ? csv.size() : end + 1);
+        csv.remove_prefix(line.size());
+        if (header || line.starts_with("trn1.") || line.starts_with("m5.") ||
+            line.starts_with("c5.")) {
+          out.append(line);
+        }
+        header = false;
       }
-    }
+      return out;
+    };
+    auto c = cloudprovider::BuildCatalog(slice(cloudprovider::embedded::InstanceTypesCsv()),
+                                         slice(cloudprovider::embedded::InstanceTypesExtraCsv()),
+                                         slice(cloudprovider::embedded::PricesUsEast1Csv()),
+                                         cloudprovider::CatalogOptions{});
+    // The data is compiled in; failing to read it is a build problem, not a test failure.
+    if (!c.ok() || c->empty()) std::abort();
     return new std::shared_ptr<const cloudprovider::InstanceTypes>(
-        std::make_shared<const cloudprovider::InstanceTypes>(std::move(some)));
+        std::make_shared<const cloudprovider::InstanceTypes>(std::move(*c)));
   }();
   return *catalog;
 }
@@ -367,7 +381,8 @@ inline Json VllmPod(std::string_view name = "mistral-0", std::string_view ns = "
 }
 
 // A Running pod bound to `node`.
-inline Json RunningPod(std::string_view name, std::string_view node, std::string_view ns = "default") {
+inline Json RunningPod(std::string_view name, std::string_view node,
+                       std::string_view ns = "default") {
   Json j = {{"apiVersion", "v1"},
             {"kind", "Pod"},
             {"metadata", {{"name", std::string(name)}, {"namespace", std::string(ns)}}},
@@ -383,20 +398,19 @@ inline Json RunningPod(std::string_view name, std::string_view node, std::string
 
 // A Node as the kubelet registers it for an instance: the unregistered taint, not Ready yet.
 inline Json RegisteringNode(std::string_view name, std::string_view provider_id) {
-  Json j = {{"apiVersion", "v1"},
-            {"kind", "Node"},
-            {"metadata",
-             {{"name", std::string(name)},
-              {"labels", {{"kubernetes.io/hostname", std::string(name)}}}}},
-            {"spec",
-             {{"providerID", std::string(provider_id)},
-              {"taints",
-               {{{"key", "karpenter.sh/unregistered"}, {"effect", "NoExecute"}}}}}},
-            {"status",
-             {{"capacity", {{"cpu", "8"}, {"memory", "32Gi"}, {"pods", "58"}}},
-              {"allocatable", {{"cpu", "7910m"}, {"memory", "30Gi"}, {"pods", "58"}}},
-              {"conditions",
-               {{{"type", "Ready"}, {"status", "False"}, {"reason", "KubeletNotReady"}}}}}}};
+  Json j = {
+      {"apiVersion", "v1"},
+      {"kind", "Node"},
+      {"metadata",
+       {{"name", std::string(name)}, {"labels", {{"kubernetes.io/hostname", std::string(name)}}}}},
+      {"spec",
+       {{"providerID", std::string(provider_id)},
+        {"taints", {{{"key", "karpenter.sh/unregistered"}, {"effect", "NoExecute"}}}}}},
+      {"status",
+       {{"capacity", {{"cpu", "8"}, {"memory", "32Gi"}, {"pods", "58"}}},
+        {"allocatable", {{"cpu", "7910m"}, {"memory", "30Gi"}, {"pods", "58"}}},
+        {"conditions",
+         {{{"type", "Ready"}, {"status", "False"}, {"reason", "KubeletNotReady"}}}}}}};
   return j;
 }
 

@@ -2,9 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <thread>
+
+#include "joinery/controllers/controller.h"
+#include "joinery/controllers/testing_cloud_provider.h"
 
 namespace joinery::controllers {
 namespace {
@@ -89,12 +93,28 @@ TEST(WorkQueueTest, AddRateLimitedBacksOffExponentiallyAndForgetResets) {
 }
 
 TEST(WorkQueueTest, BackoffIsCapped) {
-  WorkQueue q(milliseconds(10), milliseconds(30));
-  for (int n = 0; n < 40; ++n) q.AddRateLimited("a");  // 10 * 2^39 would overflow without the cap
-  EXPECT_EQ(q.Failures("a"), 40);
-  auto start = SteadyClock::now();
-  ASSERT_EQ(q.Get(), "a");
-  EXPECT_GE(SteadyClock::now() - start, milliseconds(10));
+  // Uncapped, the 12th failure would wait 10 ms * 2^11 = 20 s; capped, every wait is 20 ms.
+  WorkQueue q(milliseconds(10), milliseconds(20));
+  for (int n = 0; n < 12; ++n) {
+    auto start = SteadyClock::now();
+    q.AddRateLimited("a");
+    auto got = std::async(std::launch::async, [&] { return q.Get(); });
+    ASSERT_EQ(got.wait_for(std::chrono::seconds(5)), std::future_status::ready)
+        << "failure " << n + 1 << " was not capped";
+    ASSERT_EQ(got.get(), "a");
+    EXPECT_GE(SteadyClock::now() - start, milliseconds(n == 0 ? 10 : 20));
+    q.Done("a");
+  }
+  EXPECT_EQ(q.Failures("a"), 12);
+}
+
+TEST(WorkQueueTest, ManyFailuresDoNotOverflowTheBackoff) {
+  WorkQueue q(milliseconds(1), milliseconds(5));
+  for (int n = 0; n < 100; ++n) q.AddRateLimited("a");  // 1 ms * 2^99 would overflow
+  EXPECT_EQ(q.Failures("a"), 100);
+  auto got = std::async(std::launch::async, [&] { return q.Get(); });
+  ASSERT_EQ(got.wait_for(std::chrono::seconds(5)), std::future_status::ready);
+  EXPECT_EQ(got.get(), "a");
 }
 
 TEST(WorkQueueTest, FailuresAreCountedPerKey) {
@@ -137,6 +157,42 @@ TEST(WorkQueueTest, BlockedGetWakesOnAdd) {
   auto got = std::async(std::launch::async, [&] { return q.Get(); });
   q.Add("a");
   EXPECT_EQ(got.get(), "a");
+}
+
+// A reconciler that fails `failures` times, then succeeds asking to be requeued `requeues` times.
+class ScriptedReconciler final : public Reconciler {
+ public:
+  ScriptedReconciler(int failures, int requeues) : failures_(failures), requeues_(requeues) {}
+  std::string_view Name() const override { return "scripted"; }
+  absl::StatusOr<Result> Reconcile(std::string_view key) override {
+    EXPECT_EQ(key, "k");
+    int n = calls_++;
+    if (n < failures_) return absl::UnavailableError("not yet");
+    if (n < failures_ + requeues_) return Result{absl::Milliseconds(1)};
+    return Result{};
+  }
+  std::atomic<int> calls_{0};
+
+ private:
+  const int failures_, requeues_;
+};
+
+TEST(ControllerTest, RetriesErrorsAndHonoursRequeueAfter) {
+  auto owned = std::make_unique<ScriptedReconciler>(2, 2);
+  ScriptedReconciler& rec = *owned;
+  std::atomic<int> errors{0};
+  Controller c(std::move(owned), 2, [&](std::string_view name, const absl::Status& st) {
+    EXPECT_EQ(name, "scripted");
+    EXPECT_EQ(st.code(), absl::StatusCode::kUnavailable);
+    ++errors;
+  });
+  c.Start();
+  c.Enqueue("k");
+  // 2 failures (retried with backoff), 2 requeues, then done: 5 calls.
+  EXPECT_TRUE(testing::Eventually([&] { return rec.calls_ == 5; }));
+  c.Stop();
+  EXPECT_EQ(rec.calls_, 5);
+  EXPECT_EQ(errors, 2);
 }
 
 }  // namespace

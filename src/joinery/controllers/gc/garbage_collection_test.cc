@@ -26,26 +26,26 @@ class GarbageCollectionTest : public ::testing::Test {
 
   // A NodeClaim with a providerID, Registered=`registered`.
   void AddNodeClaim(std::string_view name, std::string_view provider_id, bool registered) {
-    Json j = {{"apiVersion", "karpenter.sh/v1"},
-              {"kind", "NodeClaim"},
-              {"metadata", {{"name", std::string(name)}}},
-              {"spec",
-               {{"requirements", Json::array()},
-                {"nodeClassRef",
-                 {{"group", "karpenter.k8s.aws"},
-                  {"kind", "EC2NodeClass"},
-                  {"name", "trainium-trn1"}}}}},
-              {"status",
-               {{"providerID", std::string(provider_id)},
-                {"conditions",
-                 {{{"type", "Registered"},
-                   {"status", registered ? "True" : "Unknown"},
-                   {"reason", registered ? "Registered" : "NodeNotFound"}}}}}}};
+    Json j = {
+        {"apiVersion", "karpenter.sh/v1"},
+        {"kind", "NodeClaim"},
+        {"metadata", {{"name", std::string(name)}}},
+        {"spec",
+         {{"requirements", Json::array()},
+          {"nodeClassRef",
+           {{"group", "karpenter.k8s.aws"}, {"kind", "EC2NodeClass"}, {"name", "trainium-trn1"}}}}},
+        {"status",
+         {{"providerID", std::string(provider_id)},
+          {"conditions",
+           {{{"type", "Registered"},
+             {"status", registered ? "True" : "Unknown"},
+             {"reason", registered ? "Registered" : "NodeNotFound"}}}}}}};
     ASSERT_TRUE(w_.client.Add(kube::resources::NodeClaims(), "", j).ok());
   }
 
   absl::StatusOr<Result> Reconcile() {
-    if (!w_.Start() || !w_.CaughtUp()) return absl::DeadlineExceededError("cluster view not synced");
+    if (!w_.Start() || !w_.CaughtUp())
+      return absl::DeadlineExceededError("cluster view not synced");
     return gc_.Reconcile("gc");
   }
 

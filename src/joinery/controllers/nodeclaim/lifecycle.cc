@@ -228,7 +228,7 @@ absl::Status NodeClaimLifecycle::Launch(api::NodeClaim& nc, bool* deleted) {
     auto created = cloud_.Create(nc);
     if (!created.ok()) {
       const absl::Status& st = created.status();
-      if (metrics_) metrics_->CloudProviderError("Create", st);
+      if (metrics_) metrics_->CloudProviderError("Create", st, Name());
       if (cloudprovider::IsInsufficientCapacity(st) ||
           st.code() == absl::StatusCode::kFailedPrecondition) {
         events_.Publish(NodeClaimRef(nc), kube::EventType::kWarning,
@@ -291,12 +291,16 @@ absl::Status NodeClaimLifecycle::Launch(api::NodeClaim& nc, bool* deleted) {
 
 absl::Status NodeClaimLifecycle::Register(api::NodeClaim& nc, const api::Node& node) {
   bool missing_unregistered = true;
+  // Registered by an earlier reconcile whose status write the cache has not shown yet: the Node
+  // already carries this NodeClaim's owner reference and the registered label.
+  bool already_registered = false;
   auto updated = kube::UpdateWithRetry(
       client_, kube::resources::Nodes(), "", node.metadata.name,
       [&](kube::Json& obj) -> absl::StatusOr<bool> {
         auto& meta = obj["metadata"];
         auto& labels = meta["labels"];
         if (!labels.is_object()) labels = kube::Json::object();
+        already_registered = labels.value(std::string(api::kLabelRegistered), "") == "true";
         for (const auto& [k, v] : nc.metadata.labels) labels[k] = v;
         labels[std::string(api::kLabelRegistered)] = "true";
         auto& annotations = meta["annotations"];
@@ -312,6 +316,7 @@ absl::Status NodeClaimLifecycle::Register(api::NodeClaim& nc, const api::Node& n
         if (!owners.is_array()) owners = kube::Json::array();
         bool owned = false;
         for (const auto& o : owners) owned |= o.value("uid", "") == nc.metadata.uid;
+        already_registered = already_registered && owned;
         if (!owned) {
           owners.push_back({{"apiVersion", "karpenter.sh/v1"},
                             {"kind", "NodeClaim"},
@@ -350,7 +355,7 @@ absl::Status NodeClaimLifecycle::Register(api::NodeClaim& nc, const api::Node& n
         return true;
       });
   RETURN_IF_ERROR(updated.status());
-  if (missing_unregistered) {
+  if (missing_unregistered && !already_registered) {
     events_.Publish(NodeClaimRef(nc), kube::EventType::kWarning, "UnregisteredTaintMissing",
                     StrCat("Missing karpenter.sh/unregistered taint which prevents registration "
                            "related race conditions on Karpenter-managed nodes"));
@@ -359,6 +364,7 @@ absl::Status NodeClaimLifecycle::Register(api::NodeClaim& nc, const api::Node& n
   api::SetCondition(nc.status.conditions,
                     Cond("Registered", "True", "Registered", "", nc.metadata.generation),
                     clock_.Now());
+  if (already_registered) return absl::OkStatus();
   if (metrics_) metrics_->NodeClaimRegistered(nc.metadata.labels[std::string(api::kLabelNodePool)]);
   log::Info(kLogger, "registered nodeclaim",
             {{"controller", "nodeclaim.lifecycle"},
@@ -412,6 +418,10 @@ void NodeClaimLifecycle::Initialize(api::NodeClaim& nc, const api::Node& node) {
       {{"metadata", {{"labels", {{std::string(api::kLabelInitialized), "true"}}}}}});
   if (!patched.ok()) return;  // retried on the next reconcile
   api::SetCondition(conds, Cond("Initialized", "True", "Initialized", "", gen), now);
+  if (metrics_) {
+    auto pool = nc.metadata.labels.find(api::kLabelNodePool);
+    metrics_->NodeClaimInitialized(pool == nc.metadata.labels.end() ? "" : pool->second);
+  }
   log::Info(kLogger, "initialized nodeclaim",
             {{"controller", "nodeclaim.lifecycle"},
              {"NodeClaim", {{"name", nc.metadata.name}}},
@@ -441,7 +451,7 @@ absl::StatusOr<Result> NodeClaimLifecycle::Finalize(const api::NodeClaim& nc) {
       return Result{absl::Seconds(2)};
     }
     if (!kube::IsNotFound(st)) {
-      if (metrics_) metrics_->CloudProviderError("Delete", st);
+      if (metrics_) metrics_->CloudProviderError("Delete", st, Name());
       return Annotate(st, "terminating instance");
     }
   }

@@ -10,14 +10,14 @@
 namespace joinery::controllers {
 namespace {
 
+using testing::Condition;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Not;
-using ::testing::SizeIs;
-using testing::Condition;
 using testing::Json;
+using ::testing::Not;
 using testing::RegisteringNode;
+using ::testing::SizeIs;
 using testing::TestWorld;
 using testing::TrainiumNodeClass;
 using testing::TrainiumNodePool;
@@ -303,6 +303,40 @@ TEST_F(LifecycleTest, InitializationWaitsForNodeReadyAndRequestedExtendedResourc
   EXPECT_EQ(Condition(nc, "Initialized")["status"], "True");
   EXPECT_EQ(Condition(nc, "Ready")["status"], "True");
   EXPECT_EQ(w_.Node(kNodeName)["metadata"]["labels"]["karpenter.sh/initialized"], "true");
+}
+
+TEST_F(LifecycleTest, InitializationWaitsForStartupTaintsToGo) {
+  api::NodeClaim claim = cloudprovider::simulated::testing::TrainiumNodeClaim(kName);
+  claim.spec.startup_taints = {{.key = "example.com/agent-not-ready", .effect = "NoSchedule"}};
+  ASSERT_TRUE(w_.client.Create(kube::resources::NodeClaims(), "", api::ToJson(claim)).ok());
+  ASSERT_TRUE(Reconcile().ok());
+  std::string id = w_.NodeClaim(kName)["status"].value("providerID", "");
+  Json node = RegisteringNode(kNodeName, id);
+  node["status"]["conditions"] = ReadyCondition();
+  node["status"]["allocatable"]["aws.amazon.com/neuron"] = "1";
+  ASSERT_TRUE(w_.client.Add(kube::resources::Nodes(), "", node).ok());
+  ASSERT_TRUE(Reconcile().ok());  // registers: the startup taint is put on the Node
+  bool has_startup_taint = false;
+  for (const auto& t : w_.Node(kNodeName)["spec"].value("taints", Json::array())) {
+    has_startup_taint |= t["key"] == "example.com/agent-not-ready";
+  }
+  EXPECT_TRUE(has_startup_taint);
+
+  ASSERT_TRUE(Reconcile().ok());
+  Json initialized = Condition(w_.NodeClaim(kName), "Initialized");
+  EXPECT_EQ(initialized["status"], "Unknown");
+  EXPECT_EQ(initialized["reason"], "StartupTaintsExist");
+
+  // The agent removes its taint.
+  auto patched = w_.client.Patch(
+      kube::resources::Nodes(), "", kNodeName, kube::PatchType::kMerge,
+      {{"spec",
+        {{"taints",
+          {{{"key", "aws.amazon.com/neuron"}, {"value", "true"}, {"effect", "NoSchedule"}}}}}}});
+  ASSERT_TRUE(patched.ok()) << patched.status();
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_EQ(Condition(w_.NodeClaim(kName), "Initialized")["status"], "True");
+  EXPECT_EQ(Condition(w_.NodeClaim(kName), "Ready")["status"], "True");
 }
 
 TEST_F(LifecycleTest, RegistrationTimeoutDeletesTheNodeClaim) {

@@ -10,8 +10,8 @@
 namespace joinery::controllers {
 namespace {
 
-using ::testing::HasSubstr;
 using testing::Condition;
+using ::testing::HasSubstr;
 using testing::Json;
 using testing::TestWorld;
 using testing::TrainiumNodeClass;
@@ -36,20 +36,18 @@ class NodePoolStatusTest : public ::testing::Test {
   // A NodeClaim of `pool` with status.capacity (and a providerID when `provider_id` is set).
   static Json Claim(std::string_view name, std::string_view pool, std::string_view cpu,
                     std::string_view provider_id = "") {
-    Json j = {{"apiVersion", "karpenter.sh/v1"},
-              {"kind", "NodeClaim"},
-              {"metadata",
-               {{"name", std::string(name)},
-                {"labels", {{"karpenter.sh/nodepool", std::string(pool)}}}}},
-              {"spec",
-               {{"requirements", Json::array()},
-                {"nodeClassRef",
-                 {{"group", "karpenter.k8s.aws"},
-                  {"kind", "EC2NodeClass"},
-                  {"name", "trainium-trn1"}}}}},
-              {"status",
-               {{"capacity",
-                 {{"cpu", std::string(cpu)}, {"memory", "32Gi"}, {"aws.amazon.com/neuron", "1"}}}}}};
+    Json j = {
+        {"apiVersion", "karpenter.sh/v1"},
+        {"kind", "NodeClaim"},
+        {"metadata",
+         {{"name", std::string(name)}, {"labels", {{"karpenter.sh/nodepool", std::string(pool)}}}}},
+        {"spec",
+         {{"requirements", Json::array()},
+          {"nodeClassRef",
+           {{"group", "karpenter.k8s.aws"}, {"kind", "EC2NodeClass"}, {"name", "trainium-trn1"}}}}},
+        {"status",
+         {{"capacity",
+           {{"cpu", std::string(cpu)}, {"memory", "32Gi"}, {"aws.amazon.com/neuron", "1"}}}}}};
     if (!provider_id.empty()) j["status"]["providerID"] = std::string(provider_id);
     return j;
   }

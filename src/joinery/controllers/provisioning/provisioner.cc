@@ -215,7 +215,7 @@ absl::StatusOr<ProvisionResult> Provisioner::Schedule() {
   for (auto& np : pools) {
     auto types = cloud_.GetInstanceTypes(np);
     if (!types.ok()) {
-      if (metrics_) metrics_->CloudProviderError("GetInstanceTypes", types.status());
+      if (metrics_) metrics_->CloudProviderError("GetInstanceTypes", types.status(), "provisioner");
       log::Warn(kLogger, "skipping nodepool: listing instance types failed",
                 {{"controller", "provisioner"}, {"NodePool", {{"name", np.metadata.name}}},
                  {"error", std::string(types.status().message())}});

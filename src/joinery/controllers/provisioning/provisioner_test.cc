@@ -14,8 +14,8 @@ namespace {
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::SizeIs;
 using testing::Json;
+using ::testing::SizeIs;
 using testing::TestWorld;
 using testing::TrainiumNodeClass;
 using testing::TrainiumNodePool;
@@ -126,8 +126,7 @@ TEST_F(ProvisionerTest, CreatesOneNodeClaimForAPendingNeuronPod) {
   // The NodePool hash.
   auto typed_pool = api::NodePoolFromJson(pool);
   ASSERT_TRUE(typed_pool.ok()) << typed_pool.status();
-  EXPECT_EQ(nc["metadata"]["annotations"]["karpenter.sh/nodepool-hash"],
-            NodePoolHash(*typed_pool));
+  EXPECT_EQ(nc["metadata"]["annotations"]["karpenter.sh/nodepool-hash"], NodePoolHash(*typed_pool));
   EXPECT_EQ(nc["metadata"]["annotations"]["karpenter.sh/nodepool-hash-version"], "v3");
 
   // The pod is told where it goes.
@@ -240,8 +239,8 @@ TEST_F(ProvisionerTest, NodePoolWhoseNodeClassIsNotReadyIsNotUsed) {
 }
 
 TEST_F(ProvisionerTest, NodePoolWhoseNodeClassIsMissingIsNotUsed) {
-  Seed({{&kube::resources::NodePools(), TrainiumNodePool()},
-        {&kube::resources::Pods(), VllmPod()}});
+  Seed(
+      {{&kube::resources::NodePools(), TrainiumNodePool()}, {&kube::resources::Pods(), VllmPod()}});
   auto r = provisioner_.Schedule();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_THAT(r->created, IsEmpty());
@@ -316,7 +315,8 @@ TEST_F(ProvisionerTest, NodePoolWhoseInstanceTypesFailToLoadIsSkipped) {
 TEST_F(ProvisionerTest, TriggerRunsABatchedPass) {
   SeedTrainium();
   Provisioner batched(w_.cluster, w_.client, w_.cloud, w_.events, nullptr,
-                      {.batch_idle = absl::Milliseconds(10), .batch_max = absl::Milliseconds(100),
+                      {.batch_idle = absl::Milliseconds(10),
+                       .batch_max = absl::Milliseconds(100),
                        .requeue = absl::Seconds(60)});
   batched.Start();
   batched.Trigger();

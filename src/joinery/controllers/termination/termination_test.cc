@@ -14,11 +14,11 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::SizeIs;
-using ::testing::UnorderedElementsAre;
 using testing::Json;
 using testing::RunningPod;
+using ::testing::SizeIs;
 using testing::TestWorld;
+using ::testing::UnorderedElementsAre;
 
 constexpr char kNode[] = "ip-10-0-0-1.ec2.internal";
 constexpr char kClaim[] = "trainium-trn1-abcde";
@@ -39,19 +39,18 @@ class TerminationTest : public ::testing::Test {
                   {{"conditions", {{{"type", "Ready"}, {"status", "True"}}}},
                    {"allocatable", {{"cpu", "8"}, {"pods", "58"}}}}}};
     ASSERT_TRUE(w_.client.Add(kube::resources::Nodes(), "", node).ok());
-    Json claim = {{"apiVersion", "karpenter.sh/v1"},
-                  {"kind", "NodeClaim"},
-                  {"metadata",
-                   {{"name", kClaim},
-                    {"labels", {{"karpenter.sh/nodepool", "trainium-trn1"}}},
-                    {"finalizers", {kTerminationFinalizer}}}},
-                  {"spec",
-                   {{"requirements", Json::array()},
-                    {"nodeClassRef",
-                     {{"group", "karpenter.k8s.aws"},
-                      {"kind", "EC2NodeClass"},
-                      {"name", "trainium-trn1"}}}}},
-                  {"status", {{"providerID", kProviderID}, {"nodeName", kNode}}}};
+    Json claim = {
+        {"apiVersion", "karpenter.sh/v1"},
+        {"kind", "NodeClaim"},
+        {"metadata",
+         {{"name", kClaim},
+          {"labels", {{"karpenter.sh/nodepool", "trainium-trn1"}}},
+          {"finalizers", {kTerminationFinalizer}}}},
+        {"spec",
+         {{"requirements", Json::array()},
+          {"nodeClassRef",
+           {{"group", "karpenter.k8s.aws"}, {"kind", "EC2NodeClass"}, {"name", "trainium-trn1"}}}}},
+        {"status", {{"providerID", kProviderID}, {"nodeName", kNode}}}};
     ASSERT_TRUE(w_.client.Add(kube::resources::NodeClaims(), "", claim).ok());
     api::NodeClaim instance;
     instance.metadata.name = kClaim;
