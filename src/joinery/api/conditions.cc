@@ -47,4 +47,15 @@ bool RemoveCondition(std::vector<Condition>& conditions, std::string_view type) 
   return true;
 }
 
+Condition MakeCondition(std::string type, std::string status, std::string reason,
+                        std::string message, int64_t observed_generation) {
+  Condition c;
+  c.type = std::move(type);
+  c.status = std::move(status);
+  c.reason = std::move(reason);
+  c.message = std::move(message);
+  c.observed_generation = observed_generation;
+  return c;
+}
+
 }  // namespace joinery::api

@@ -3,6 +3,8 @@
 // only when the status does. Thread-compatible: pure functions over caller-owned vectors.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -16,6 +18,10 @@ namespace joinery::api {
 // its status changes, and is kept otherwise (c.last_transition_time is ignored). Returns true when
 // anything in `conditions` changed, i.e. when the object needs a status update.
 bool SetCondition(std::vector<Condition>& conditions, Condition c, absl::Time now);
+
+// A condition to pass to SetCondition (which fills in lastTransitionTime).
+Condition MakeCondition(std::string type, std::string status, std::string reason,
+                        std::string message, int64_t observed_generation);
 
 // The condition of type `type`, or nullptr. The pointer is valid until `conditions` changes.
 const Condition* FindCondition(const std::vector<Condition>& conditions, std::string_view type);

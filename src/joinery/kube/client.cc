@@ -183,4 +183,38 @@ absl::StatusOr<Json> UpdateWithRetry(Client& client, const Resource& r, std::str
   return out;
 }
 
+absl::Status AddFinalizer(Client& client, const Resource& r, std::string_view ns,
+                          std::string_view name, std::string_view finalizer) {
+  return UpdateWithRetry(client, r, ns, name,
+                         [&](Json& obj) -> absl::StatusOr<bool> {
+                           Json& fin = obj["metadata"]["finalizers"];
+                           if (!fin.is_array()) fin = Json::array();
+                           for (const auto& f : fin) {
+                             if (f == finalizer) return false;
+                           }
+                           fin.push_back(std::string(finalizer));
+                           return true;
+                         })
+      .status();
+}
+
+absl::Status RemoveFinalizer(Client& client, const Resource& r, std::string_view ns,
+                             std::string_view name, std::string_view finalizer) {
+  absl::Status st = UpdateWithRetry(client, r, ns, name,
+                                    [&](Json& obj) -> absl::StatusOr<bool> {
+                                      Json& meta = obj["metadata"];
+                                      if (!meta.contains("finalizers")) return false;
+                                      Json& fin = meta["finalizers"];
+                                      Json kept = Json::array();
+                                      for (const auto& f : fin) {
+                                        if (f != finalizer) kept.push_back(f);
+                                      }
+                                      if (kept.size() == fin.size()) return false;
+                                      fin = std::move(kept);
+                                      return true;
+                                    })
+                        .status();
+  return absl::IsNotFound(st) ? absl::OkStatus() : st;
+}
+
 }  // namespace joinery::kube

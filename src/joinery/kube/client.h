@@ -177,4 +177,11 @@ absl::StatusOr<Json> UpdateWithRetry(Client& client, const Resource& r, std::str
                                      const std::function<absl::StatusOr<bool>(Json&)>& mutate,
                                      std::string_view subresource = "", int attempts = 5);
 
+// Adds / removes `finalizer` in metadata.finalizers with UpdateWithRetry; no write when it is
+// already there / already gone. RemoveFinalizer on an object that no longer exists is OK.
+absl::Status AddFinalizer(Client& client, const Resource& r, std::string_view ns,
+                          std::string_view name, std::string_view finalizer);
+absl::Status RemoveFinalizer(Client& client, const Resource& r, std::string_view ns,
+                             std::string_view name, std::string_view finalizer);
+
 }  // namespace joinery::kube

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/time/time.h"
+#include "joinery/common/hash.h"
 #include "joinery/cloudprovider/simulated/simulated_cloud_provider.h"
 #include "joinery/common/status.h"
 #include "joinery/common/strings.h"
@@ -16,15 +17,6 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr char kLeaseNamespace[] = "kube-node-lease";
-
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
 
 std::string Str(const Json& j, std::initializer_list<const char*> path) {
   const Json* cur = &j;
@@ -273,7 +265,7 @@ absl::Status SimulatedKubelet::SyncPod(const Json& pod, const Json& node) {
   if (phase == "Running" || phase == "Succeeded" || phase == "Failed") return absl::OkStatus();
 
   const std::string ts = FormatRfc3339(clock_.Now());
-  uint64_t h = Fnv1a(StrCat(Str(pod, {"metadata", "uid"}), "/", ns, "/", name));
+  uint64_t h = Fnv1a64(StrCat(Str(pod, {"metadata", "uid"}), "/", ns, "/", name));
   std::string pod_ip = StrCat("10.", 128 + ((h >> 16) & 0x7f), ".", (h >> 8) & 0xff, ".",
                               1 + (h & 0xffff) % 254);
   std::string host_ip = InternalIP(node);
@@ -290,7 +282,7 @@ absl::Status SimulatedKubelet::SyncPod(const Json& pod, const Json& node) {
       std::string image = Str(c, {"image"});
       char cid[32];
       std::snprintf(cid, sizeof(cid), "%016llx",
-                    static_cast<unsigned long long>(Fnv1a(StrCat(name, "/", cname, "/", h))));
+                    static_cast<unsigned long long>(Fnv1a64(StrCat(name, "/", cname, "/", h))));
       Json st = {{"name", cname},
                  {"image", image},
                  {"imageID", StrCat("docker.io/library/", image)},

@@ -4,6 +4,7 @@
 #include <map>
 #include <utility>
 
+#include "joinery/common/hash.h"
 #include "joinery/api/conditions.h"
 #include "joinery/api/json.h"
 #include "joinery/common/status.h"
@@ -104,15 +105,6 @@ std::vector<Image> ResolveImages(const api::EC2NodeClass& nc, const VpcInventory
   return out;
 }
 
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 api::Condition True(std::string_view type) {
   return api::Condition{.type = std::string(type), .status = "True", .reason = std::string(type),
                         .message = "", .last_transition_time = "", .observed_generation = 0};
@@ -150,7 +142,7 @@ std::vector<api::Condition> ConditionsFromJson(const Json& j) {
 
 std::string InstanceProfileName(std::string_view cluster_name, std::string_view region,
                                 std::string_view node_class_name) {
-  return StrCat(cluster_name, "_", Fnv1a(StrCat(region, node_class_name)));
+  return StrCat(cluster_name, "_", Fnv1a64(StrCat(region, node_class_name)));
 }
 
 NodeClassResolution ResolveNodeClass(const api::EC2NodeClass& nc, const VpcInventory& vpc,

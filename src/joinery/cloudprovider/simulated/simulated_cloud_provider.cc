@@ -8,6 +8,7 @@
 #include <sstream>
 #include <utility>
 
+#include "joinery/common/hash.h"
 #include "joinery/api/json.h"
 #include "joinery/api/labels.h"
 #include "joinery/common/status.h"
@@ -20,15 +21,6 @@ namespace {
 using Json = nlohmann::json;
 using scheduling::Requirement;
 using scheduling::Requirements;
-
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
 
 std::string JsonString(const Json& j, std::initializer_list<const char*> path) {
   const Json* cur = &j;
@@ -330,7 +322,7 @@ bool SimulatedCloudProvider::UnavailableLocked(const OfferingKey& key) const {
 }
 
 std::string SimulatedCloudProvider::NodeNameFor(std::string_view instance_id) const {
-  uint64_t h = Fnv1a(instance_id);
+  uint64_t h = Fnv1a64(instance_id);
   int a = static_cast<int>((h >> 16) & 0xff);
   int b = static_cast<int>((h >> 8) & 0xff);
   int c = 1 + static_cast<int>((h & 0xffff) % 254);
@@ -578,7 +570,7 @@ absl::StatusOr<api::NodeClaim> SimulatedCloudProvider::Create(const api::NodeCla
                  {"launchTime", FormatRfc3339(now)},
                  {"nodeClaim", node_claim.metadata.name},
                  {"price", offering.price}};
-  uint64_t h = Fnv1a(instance_id);
+  uint64_t h = Fnv1a64(instance_id);
   std::string ip = StrCat("10.", (h >> 16) & 0xff, ".", (h >> 8) & 0xff, ".",
                           1 + (h & 0xffff) % 254);
   const std::string& arch = it.labels.at(std::string(api::kLabelArch));

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "joinery/common/hash.h"
 #include "joinery/cloudprovider/catalog.h"
 #include "joinery/common/status.h"
 #include "joinery/common/strings.h"
@@ -14,19 +15,10 @@ namespace {
 
 constexpr std::string_view kDiscoveryTag = "karpenter.sh/discovery";
 
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 // "<prefix>-0" + 16 hex digits, deterministic in `seed` (AWS IDs have 17 hex digits).
 std::string AwsId(std::string_view prefix, std::string_view seed) {
   char buf[32];
-  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(Fnv1a(seed)));
+  std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(Fnv1a64(seed)));
   return StrCat(prefix, "-0", buf);
 }
 

@@ -24,17 +24,6 @@ bool IsStandardResource(std::string_view name) {
          name == api::kResourcePods || name == api::kResourceEphemeralStorage;
 }
 
-api::Condition Cond(std::string type, std::string status, std::string reason,
-                    std::string message, int64_t generation) {
-  api::Condition c;
-  c.type = std::move(type);
-  c.status = std::move(status);
-  c.reason = std::move(reason);
-  c.message = std::move(message);
-  c.observed_generation = generation;
-  return c;
-}
-
 bool HasFinalizer(const api::ObjectMeta& m, std::string_view f) {
   return std::find(m.finalizers.begin(), m.finalizers.end(), f) != m.finalizers.end();
 }
@@ -103,20 +92,9 @@ absl::StatusOr<Result> NodeClaimLifecycle::Reconcile(std::string_view key) {
   if (nc.metadata.deletion_timestamp) return Finalize(nc);
 
   if (!HasFinalizer(nc.metadata, kTerminationFinalizer)) {
-    ASSIGN_OR_RETURN(kube::Json updated,
-                     kube::UpdateWithRetry(
-                         client_, kube::resources::NodeClaims(), "", nc.metadata.name,
-                         [](kube::Json& obj) -> absl::StatusOr<bool> {
-                           auto& fin = obj["metadata"]["finalizers"];
-                           if (!fin.is_array()) fin = kube::Json::array();
-                           for (const auto& f : fin) {
-                             if (f == kTerminationFinalizer) return false;
-                           }
-                           fin.push_back(kTerminationFinalizer);
-                           return true;
-                         }));
+    RETURN_IF_ERROR(kube::AddFinalizer(client_, kube::resources::NodeClaims(), "",
+                                       nc.metadata.name, kTerminationFinalizer));
     nc.metadata.finalizers.push_back(kTerminationFinalizer);
-    nc.metadata.resource_version = updated["metadata"].value("resourceVersion", "");
   }
 
   const api::NodeClaim before = nc;
@@ -138,8 +116,8 @@ absl::StatusOr<Result> NodeClaimLifecycle::Reconcile(std::string_view key) {
     if (auto pool = nc.metadata.labels.find(api::kLabelNodePool);
         pool != nc.metadata.labels.end() && !cluster_.NodePool(pool->second)) {
       std::string msg = StrCat("NodePool \"", pool->second, "\" not found");
-      api::SetCondition(conds, Cond("Launched", "False", "NodePoolNotFound", msg, gen), now);
-      api::SetCondition(conds, Cond("Ready", "False", "UnhealthyDependents", "Launched=False", gen),
+      api::SetCondition(conds, api::MakeCondition("Launched", "False", "NodePoolNotFound", msg, gen), now);
+      api::SetCondition(conds, api::MakeCondition("Ready", "False", "UnhealthyDependents", "Launched=False", gen),
                         now);
       events_.Publish(NodeClaimRef(nc), kube::EventType::kWarning, "NodePoolNotFound",
                       StrCat("Cannot launch NodeClaim ", nc.metadata.name, ": ", msg));
@@ -150,16 +128,16 @@ absl::StatusOr<Result> NodeClaimLifecycle::Reconcile(std::string_view key) {
     absl::Status st = Launch(nc, &deleted);
     if (deleted) return Result{};
     if (!st.ok()) {
-      api::SetCondition(conds, Cond("Launched", "Unknown", "LaunchFailed",
+      api::SetCondition(conds, api::MakeCondition("Launched", "Unknown", "LaunchFailed",
                                     Truncate(std::string(st.message()), 300), gen),
                         now);
-      api::SetCondition(conds, Cond("Ready", "Unknown", "LaunchFailed", "", gen), now);
+      api::SetCondition(conds, api::MakeCondition("Ready", "Unknown", "LaunchFailed", "", gen), now);
       (void)WriteStatus(nc);
       return st;
     }
   }
   if (!api::FindCondition(conds, "Launched") || !api::IsTrue(conds, "Launched")) {
-    api::SetCondition(conds, Cond("Launched", "True", "Launched", "", gen), now);
+    api::SetCondition(conds, api::MakeCondition("Launched", "True", "Launched", "", gen), now);
   }
 
   // Registration.
@@ -169,10 +147,10 @@ absl::StatusOr<Result> NodeClaimLifecycle::Reconcile(std::string_view key) {
     // Registered once: a Node that is gone now stays gone, and garbage collection (which only
     // looks at Registered NodeClaims) removes the NodeClaim once its instance is gone too.
   } else if (!node_entry || !node_entry->typed) {
-    api::SetCondition(conds, Cond("Registered", "Unknown", "NodeNotFound",
+    api::SetCondition(conds, api::MakeCondition("Registered", "Unknown", "NodeNotFound",
                                   "Node not registered with cluster", gen),
                       now);
-    api::SetCondition(conds, Cond("Initialized", "Unknown", "NodeNotFound",
+    api::SetCondition(conds, api::MakeCondition("Initialized", "Unknown", "NodeNotFound",
                                   "Node not registered with cluster", gen),
                       now);
     const api::Condition* launched = api::FindCondition(conds, "Launched");
@@ -194,7 +172,7 @@ absl::StatusOr<Result> NodeClaimLifecycle::Reconcile(std::string_view key) {
   bool ready = api::IsTrue(conds, "Launched") && api::IsTrue(conds, "Registered") &&
                api::IsTrue(conds, "Initialized");
   if (ready) {
-    api::SetCondition(conds, Cond("Ready", "True", "Ready", "", gen), now);
+    api::SetCondition(conds, api::MakeCondition("Ready", "True", "Ready", "", gen), now);
   } else {
     std::string why;
     for (const char* t : {"Launched", "Registered", "Initialized"}) {
@@ -204,7 +182,7 @@ absl::StatusOr<Result> NodeClaimLifecycle::Reconcile(std::string_view key) {
         break;
       }
     }
-    api::SetCondition(conds, Cond("Ready", "Unknown", "UnhealthyDependents", why, gen), now);
+    api::SetCondition(conds, api::MakeCondition("Ready", "Unknown", "UnhealthyDependents", why, gen), now);
   }
   if (api::ToJson(nc).value("status", kube::Json::object()) !=
       api::ToJson(before).value("status", kube::Json::object())) {
@@ -270,7 +248,7 @@ absl::Status NodeClaimLifecycle::Launch(api::NodeClaim& nc, bool* deleted) {
   nc.status.capacity = hydrated.status.capacity;
   nc.status.allocatable = hydrated.status.allocatable;
   api::SetCondition(nc.status.conditions,
-                    Cond("Launched", "True", "Launched", "", nc.metadata.generation),
+                    api::MakeCondition("Launched", "True", "Launched", "", nc.metadata.generation),
                     clock_.Now());
   RETURN_IF_ERROR(WriteStatus(nc));
   if (!cached && metrics_) metrics_->NodeClaimLaunched(nc.metadata.labels[std::string(api::kLabelNodePool)]);
@@ -362,7 +340,7 @@ absl::Status NodeClaimLifecycle::Register(api::NodeClaim& nc, const api::Node& n
   }
   nc.status.node_name = node.metadata.name;
   api::SetCondition(nc.status.conditions,
-                    Cond("Registered", "True", "Registered", "", nc.metadata.generation),
+                    api::MakeCondition("Registered", "True", "Registered", "", nc.metadata.generation),
                     clock_.Now());
   if (already_registered) return absl::OkStatus();
   if (metrics_) metrics_->NodeClaimRegistered(nc.metadata.labels[std::string(api::kLabelNodePool)]);
@@ -383,20 +361,20 @@ void NodeClaimLifecycle::Initialize(api::NodeClaim& nc, const api::Node& node) {
     return c.type == "Ready" && c.status == "True";
   });
   if (!ready) {
-    api::SetCondition(conds, Cond("Initialized", "Unknown", "NodeNotReady", "Node status is NotReady", gen), now);
+    api::SetCondition(conds, api::MakeCondition("Initialized", "Unknown", "NodeNotReady", "Node status is NotReady", gen), now);
     return;
   }
   for (const auto& t : node.taints) {
     for (const auto& s : nc.spec.startup_taints) {
       if (SameTaint(s, t)) {
-        api::SetCondition(conds, Cond("Initialized", "Unknown", "StartupTaintsExist",
+        api::SetCondition(conds, api::MakeCondition("Initialized", "Unknown", "StartupTaintsExist",
                                       StrCat("StartupTaint \"", t.key, "\" still exists"), gen),
                           now);
         return;
       }
     }
     if (state::IsEphemeralTaint(t)) {
-      api::SetCondition(conds, Cond("Initialized", "Unknown", "KnownEphemeralTaintsExist",
+      api::SetCondition(conds, api::MakeCondition("Initialized", "Unknown", "KnownEphemeralTaintsExist",
                                     StrCat("KnownEphemeralTaint \"", t.key, "\" still exists"), gen),
                         now);
       return;
@@ -406,7 +384,7 @@ void NodeClaimLifecycle::Initialize(api::NodeClaim& nc, const api::Node& node) {
     if (IsStandardResource(name) || q.IsZero()) continue;
     auto it = node.allocatable.find(name);
     if (it == node.allocatable.end() || it->second.IsZero()) {
-      api::SetCondition(conds, Cond("Initialized", "Unknown", "ResourceNotRegistered",
+      api::SetCondition(conds, api::MakeCondition("Initialized", "Unknown", "ResourceNotRegistered",
                                     StrCat("Resource \"", name, "\" was requested but not registered"),
                                     gen),
                         now);
@@ -417,7 +395,7 @@ void NodeClaimLifecycle::Initialize(api::NodeClaim& nc, const api::Node& node) {
       kube::resources::Nodes(), "", node.metadata.name, kube::PatchType::kMerge,
       {{"metadata", {{"labels", {{std::string(api::kLabelInitialized), "true"}}}}}});
   if (!patched.ok()) return;  // retried on the next reconcile
-  api::SetCondition(conds, Cond("Initialized", "True", "Initialized", "", gen), now);
+  api::SetCondition(conds, api::MakeCondition("Initialized", "True", "Initialized", "", gen), now);
   if (metrics_) {
     auto pool = nc.metadata.labels.find(api::kLabelNodePool);
     metrics_->NodeClaimInitialized(pool == nc.metadata.labels.end() ? "" : pool->second);
@@ -444,7 +422,7 @@ absl::StatusOr<Result> NodeClaimLifecycle::Finalize(const api::NodeClaim& nc) {
     if (st.ok()) {
       api::NodeClaim copy = nc;
       api::SetCondition(copy.status.conditions,
-                        Cond("InstanceTerminating", "True", "InstanceTerminating", "",
+                        api::MakeCondition("InstanceTerminating", "True", "InstanceTerminating", "",
                              nc.metadata.generation),
                         clock_.Now());
       (void)WriteStatus(copy);
@@ -455,20 +433,8 @@ absl::StatusOr<Result> NodeClaimLifecycle::Finalize(const api::NodeClaim& nc) {
       return Annotate(st, "terminating instance");
     }
   }
-  RETURN_IF_ERROR(kube::UpdateWithRetry(
-                      client_, kube::resources::NodeClaims(), "", nc.metadata.name,
-                      [](kube::Json& obj) -> absl::StatusOr<bool> {
-                        auto& fin = obj["metadata"]["finalizers"];
-                        if (!fin.is_array()) return false;
-                        kube::Json kept = kube::Json::array();
-                        for (const auto& f : fin) {
-                          if (f != kTerminationFinalizer) kept.push_back(f);
-                        }
-                        if (kept.size() == fin.size()) return false;
-                        fin = kept;
-                        return true;
-                      })
-                      .status());
+  RETURN_IF_ERROR(kube::RemoveFinalizer(client_, kube::resources::NodeClaims(), "",
+                                        nc.metadata.name, kTerminationFinalizer));
   {
     std::lock_guard lock(mu_);
     launched_.erase(nc.metadata.uid);

@@ -11,17 +11,6 @@
 namespace joinery::controllers {
 namespace {
 
-api::Condition Cond(std::string type, std::string status, std::string reason, std::string message,
-                    int64_t generation) {
-  api::Condition c;
-  c.type = std::move(type);
-  c.status = std::move(status);
-  c.reason = std::move(reason);
-  c.message = std::move(message);
-  c.observed_generation = generation;
-  return c;
-}
-
 // Reads status.conditions of a raw object into typed conditions.
 std::vector<api::Condition> RawConditions(const kube::Json& obj) {
   std::vector<api::Condition> out;
@@ -57,9 +46,9 @@ absl::StatusOr<Result> NodePoolStatus::Reconcile(std::string_view key) {
   absl::Status valid = entry->typed ? api::ValidateNodePool(*entry->typed)
                                     : absl::InvalidArgumentError(entry->error);
   if (valid.ok()) {
-    api::SetCondition(conds, Cond("ValidationSucceeded", "True", "ValidationSucceeded", "", gen), now);
+    api::SetCondition(conds, api::MakeCondition("ValidationSucceeded", "True", "ValidationSucceeded", "", gen), now);
   } else {
-    api::SetCondition(conds, Cond("ValidationSucceeded", "False", "NodePoolValidationFailed",
+    api::SetCondition(conds, api::MakeCondition("ValidationSucceeded", "False", "NodePoolValidationFailed",
                                   std::string(valid.message()), gen),
                       now);
   }
@@ -72,11 +61,11 @@ absl::StatusOr<Result> NodePoolStatus::Reconcile(std::string_view key) {
                                .value("name", "");
   auto nc = cluster_.NodeClass(class_name);
   if (!nc) {
-    api::SetCondition(conds, Cond("NodeClassReady", "False", "NodeClassNotFound",
+    api::SetCondition(conds, api::MakeCondition("NodeClassReady", "False", "NodeClassNotFound",
                                   "NodeClass not found on cluster", gen),
                       now);
   } else if (nc->raw->value("metadata", kube::Json::object()).contains("deletionTimestamp")) {
-    api::SetCondition(conds, Cond("NodeClassReady", "False", "NodeClassTerminating",
+    api::SetCondition(conds, api::MakeCondition("NodeClassReady", "False", "NodeClassTerminating",
                                   "NodeClass is Terminating", gen),
                       now);
   } else {
@@ -84,13 +73,13 @@ absl::StatusOr<Result> NodePoolStatus::Reconcile(std::string_view key) {
     auto class_conds = RawConditions(*nc->raw);
     ready = api::FindCondition(class_conds, "Ready");
     if (!ready || ready->status == "Unknown") {
-      api::SetCondition(conds, Cond("NodeClassReady", "Unknown", "NodeClassReadinessUnknown",
+      api::SetCondition(conds, api::MakeCondition("NodeClassReady", "Unknown", "NodeClassReadinessUnknown",
                                     "Node Class Readiness Unknown", gen),
                         now);
     } else if (ready->status == "True") {
-      api::SetCondition(conds, Cond("NodeClassReady", "True", "NodeClassReady", "", gen), now);
+      api::SetCondition(conds, api::MakeCondition("NodeClassReady", "True", "NodeClassReady", "", gen), now);
     } else {
-      api::SetCondition(conds, Cond("NodeClassReady", "False",
+      api::SetCondition(conds, api::MakeCondition("NodeClassReady", "False",
                                     ready->reason.empty() ? "NodeClassNotReady" : ready->reason,
                                     ready->message, gen),
                         now);
@@ -107,9 +96,9 @@ absl::StatusOr<Result> NodePoolStatus::Reconcile(std::string_view key) {
     }
   }
   if (not_ready.empty()) {
-    api::SetCondition(conds, Cond("Ready", "True", "Ready", "", gen), now);
+    api::SetCondition(conds, api::MakeCondition("Ready", "True", "Ready", "", gen), now);
   } else {
-    api::SetCondition(conds, Cond("Ready", "False", "UnhealthyDependents", not_ready, gen), now);
+    api::SetCondition(conds, api::MakeCondition("Ready", "False", "UnhealthyDependents", not_ready, gen), now);
   }
 
   // Resources in use: every NodeClaim of the pool (the Node's capacity once registered).

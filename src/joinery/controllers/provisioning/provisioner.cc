@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "joinery/common/hash.h"
 #include "joinery/api/json.h"
 #include "joinery/api/labels.h"
 #include "joinery/api/validate.h"
@@ -39,15 +40,6 @@ std::vector<std::string> NodeClassZones(const kube::Json& raw) {
   return {zones.begin(), zones.end()};
 }
 
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ULL;
-  }
-  return h;
-}
-
 kube::ObjectRef PodRef(const api::Pod& p) {
   kube::ObjectRef ref;
   ref.kind = "Pod";
@@ -74,7 +66,7 @@ std::string NodePoolHash(const api::NodePool& pool) {
   if (t.spec.termination_grace_period) {
     j["terminationGracePeriod"] = t.spec.termination_grace_period->text;
   }
-  return std::to_string(Fnv1a(j.dump()));
+  return std::to_string(Fnv1a64(j.dump()));
 }
 
 std::vector<api::NodePool> UsableNodePools(const state::Cluster& cluster,

@@ -152,20 +152,8 @@ absl::StatusOr<Result> NodeTermination::Reconcile(std::string_view key) {
     absl::Status st = cloud_.Delete(*claim);
     if (!st.ok() && !kube::IsNotFound(st) && st.code() != absl::StatusCode::kNotFound) return st;
   }
-  auto st = kube::UpdateWithRetry(
-      client_, kube::resources::Nodes(), "", node.metadata.name,
-      [](kube::Json& obj) -> absl::StatusOr<bool> {
-        auto& fin = obj["metadata"]["finalizers"];
-        if (!fin.is_array()) return false;
-        kube::Json kept = kube::Json::array();
-        for (const auto& f : fin) {
-          if (f != kTerminationFinalizer) kept.push_back(f);
-        }
-        if (kept.size() == fin.size()) return false;
-        fin = kept;
-        return true;
-      });
-  if (!st.ok() && !kube::IsNotFound(st.status())) return st.status();
+  RETURN_IF_ERROR(kube::RemoveFinalizer(client_, kube::resources::Nodes(), "", node.metadata.name,
+                                        kTerminationFinalizer));
   log::Info("controller", "deleted node",
             {{"controller", "node.termination"}, {"Node", {{"name", node.metadata.name}}}});
   return Result{};
