@@ -362,27 +362,31 @@ TEST_F(KubeClientTest, WatchWithLabelSelectorFiltersEvents) {
   EXPECT_EQ(got.events[0].object["metadata"]["name"], "take");
 }
 
-TEST_F(KubeClientTest, WatchSendsBookmarksAndEndsAtTimeout) {
+TEST_F(KubeClientTest, WatchWithBookmarksEndsAtTheServerTimeout) {
+  ASSERT_TRUE(client().Create(resources::ConfigMaps(), ns(), ConfigMap("seed")).ok());
   auto list = client().List(resources::ConfigMaps(), ns());
   ASSERT_TRUE(list.ok());
-  // The watch cache sends a bookmark shortly before the watch's deadline, then the server ends
-  // the stream normally.
+  const int64_t listed = std::stoll(Rv(*list));
+  // Bookmarks are asked for; whether the 1.20 watch cache sends one within a short watch depends
+  // on its timers (in our runs it mostly did not), so the test checks what does hold: the server
+  // ends the stream normally at timeoutSeconds, and any bookmark carries a resourceVersion not
+  // older than the list's. Bookmark handling itself is unit-tested (rest_client_test,
+  // informer_test).
   auto stream = client().Watch(resources::ConfigMaps(), ns(),
                                {.field_selector = kNotRootCa,
                                 .resource_version = Rv(*list),
                                 .allow_watch_bookmarks = true,
-                                .timeout_seconds = 5});
+                                .timeout_seconds = 3});
   ASSERT_TRUE(stream.ok()) << stream.status();
-  std::string bookmark_rv;
+  absl::Time start = absl::Now();
   for (;;) {
     auto next = (*stream)->Next();
     ASSERT_TRUE(next.ok()) << next.status();
-    if (!next->has_value()) break;
-    if ((*next)->type == WatchEventType::kBookmark) {
-      bookmark_rv = (*next)->object["metadata"]["resourceVersion"];
-    }
+    if (!next->has_value()) break;  // the server ended the stream at its timeout
+    ASSERT_EQ((*next)->type, WatchEventType::kBookmark) << (*next)->object.dump();
+    EXPECT_GE(std::stoll((*next)->object["metadata"].value("resourceVersion", "0")), listed);
   }
-  EXPECT_FALSE(bookmark_rv.empty());
+  EXPECT_GE(absl::Now() - start, absl::Seconds(2));  // ended by the server's timeout, not at once
 }
 
 TEST_F(KubeClientTest, CancelUnblocksNextFromAnotherThread) {
