@@ -64,13 +64,16 @@ class Quantity {
   std::string ToString() const;
 
   // Arithmetic saturates at the int64 range: sums of hostile inputs clamp instead of overflowing.
+  // As in Kubernetes, a zero quantity takes the other operand's format, so that a sum started from
+  // an empty value prints like its parts ("30310Mi", not bytes).
   Quantity operator+(const Quantity& o) const {
-    return FromMilli(SaturatingAdd(milli_, o.milli_), format_);
+    return FromMilli(SaturatingAdd(milli_, o.milli_), milli_ == 0 ? o.format_ : format_);
   }
   Quantity operator-(const Quantity& o) const {
     return FromMilli(SaturatingSub(milli_, o.milli_), format_);
   }
   Quantity& operator+=(const Quantity& o) {
+    if (milli_ == 0) format_ = o.format_;
     milli_ = SaturatingAdd(milli_, o.milli_);
     return *this;
   }

@@ -407,8 +407,17 @@ void NodeClaimLifecycle::Initialize(api::NodeClaim& nc, const api::Node& node) {
              {"allocatable", api::ResourceListToJson(node.allocatable)}});
 }
 
-absl::StatusOr<Result> NodeClaimLifecycle::Finalize(const api::NodeClaim& nc) {
-  if (!HasFinalizer(nc.metadata, kTerminationFinalizer)) return Result{};
+absl::StatusOr<Result> NodeClaimLifecycle::Finalize(const api::NodeClaim& deleting) {
+  if (!HasFinalizer(deleting.metadata, kTerminationFinalizer)) return Result{};
+  api::NodeClaim nc = deleting;
+  if (nc.status.provider_id.empty()) {
+    // Launched, but the status write that records it failed: the launch cache still knows the
+    // instance, which must not outlive its NodeClaim.
+    std::lock_guard lock(mu_);
+    if (auto it = launched_.find(nc.metadata.uid); it != launched_.end()) {
+      nc.status.provider_id = it->second.status.provider_id;
+    }
+  }
   if (!nc.status.provider_id.empty()) {
     // The Node goes first: its termination drains the pods.
     if (auto node = cluster_.NodeByProviderID(nc.status.provider_id); node && node->typed) {

@@ -151,6 +151,22 @@ TEST_F(LifecycleTest, LaunchesOnceEvenIfTheStatusWriteFails) {
   EXPECT_EQ(Condition(nc, "Launched")["status"], "True");
 }
 
+TEST_F(LifecycleTest, DeletionTerminatesAnInstanceWhoseLaunchWasNeverRecorded) {
+  CreateNodeClaim(/*with_finalizer=*/true);
+  w_.client.InjectError("update", "nodeclaims", kube::FakeClient::Unavailable("etcd timeout"), 2);
+  EXPECT_FALSE(Reconcile().ok());
+  ASSERT_THAT(w_.cloud.Creates(), SizeIs(1));
+  ASSERT_EQ(w_.NodeClaim(kName).value("status", Json::object()).value("providerID", ""), "");
+
+  // Deleted before the launch was written down: the launch cache still names the instance.
+  ASSERT_TRUE(w_.client.Delete(kube::resources::NodeClaims(), "", kName).ok());
+  auto r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_THAT(w_.cloud.Deletes(), SizeIs(1));
+  EXPECT_FALSE(w_.cloud.Deletes()[0].empty());
+  EXPECT_FALSE(w_.cloud.HasInstance(w_.cloud.Deletes()[0]));
+}
+
 TEST_F(LifecycleTest, InsufficientCapacityDeletesTheNodeClaim) {
   CreateNodeClaim();
   w_.cloud.FailNextCreate(absl::ResourceExhaustedError(
