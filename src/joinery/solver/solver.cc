@@ -13,6 +13,7 @@
 #include "joinery/api/labels.h"
 #include "joinery/common/status.h"
 #include "joinery/common/strings.h"
+#include "joinery/scheduling/host_ports.h"
 #include "joinery/scheduling/requirements.h"
 #include "joinery/scheduling/resources.h"
 #include "joinery/scheduling/taints.h"
@@ -177,6 +178,7 @@ struct PodData {
   const api::Pod* pod = nullptr;
   std::string key;  // namespace/name
   Vec requests;
+  std::vector<scheduling::HostPort> host_ports;
   std::string ignored;  // non-empty: Karpenter would not provision for this pod (reason)
 };
 
@@ -187,6 +189,7 @@ struct NodeState {
   Requirements reqs;
   std::vector<api::Taint> taints;
   Vec available;
+  std::vector<scheduling::HostPort> host_ports;  // bound by the node's pods
   std::vector<std::string> placed;
 };
 
@@ -198,6 +201,7 @@ struct Claim {
   Vec requests;  // sum of pod requests (no daemon overhead)
   Vec max_room;  // per resource, max over options of allocatable − daemon overhead
   std::vector<int> pods;
+  std::vector<scheduling::HostPort> host_ports;  // bound by its pods
   bool min_values_relaxed = false;
 };
 
@@ -514,6 +518,8 @@ class Scheduler {
       for (const auto& p : en.pods) {
         Vec r = res_.Dense(scheduling::PodSchedulingRequests(p.spec));
         SubVec(n.available, r);
+        auto ports = scheduling::PodHostPorts(p.spec);
+        n.host_ports.insert(n.host_ports.end(), ports.begin(), ports.end());
       }
       Vec ds = DaemonOverheadOn(n.reqs, n.taints, en.pods);
       SubVec(n.available, ds);
@@ -611,6 +617,7 @@ class Scheduler {
       d.pod = &p;
       d.key = StrCat(p.metadata.namespace_, "/", p.metadata.name);
       d.requests = res_.Dense(scheduling::PodSchedulingRequests(p.spec));
+      d.host_ports = scheduling::PodHostPorts(p.spec);
       d.ignored = IgnoreReason(p);
       pods_.push_back(std::move(d));
     }
@@ -681,7 +688,9 @@ class Scheduler {
       if (!scheduling::CheckTaints(n.taints, tols).ok()) continue;
       if (!FitsVec(pod.requests, n.available)) continue;
       if (!n.reqs.Compatible(preqs, api::WellKnownLabels()).ok()) continue;
+      if (!scheduling::CheckHostPorts(n.host_ports, pod.host_ports).ok()) continue;
       SubVec(n.available, pod.requests);
+      n.host_ports.insert(n.host_ports.end(), pod.host_ports.begin(), pod.host_ports.end());
       n.placed.push_back(pod.key);
       return absl::OkStatus();
     }
@@ -698,6 +707,7 @@ class Scheduler {
                                    const std::vector<api::Toleration>& tols) const {
     const Template& t = templates_[c.tmpl];
     RETURN_IF_ERROR(scheduling::CheckTaints(t.pool->template_.spec.taints, tols));
+    RETURN_IF_ERROR(scheduling::CheckHostPorts(c.host_ports, pod.host_ports));
     if (absl::Status s = c.reqs.Compatible(preqs, api::WellKnownLabels()); !s.ok()) {
       return absl::InvalidArgumentError(StrCat("incompatible requirements, ", s.message()));
     }
@@ -742,6 +752,7 @@ class Scheduler {
     c.options = std::move(r.options);
     c.min_values_relaxed |= r.relaxed;
     AddVec(c.requests, pod.requests);
+    c.host_ports.insert(c.host_ports.end(), pod.host_ports.begin(), pod.host_ports.end());
     c.pods.push_back(pod_index);
     const Template& t = templates_[c.tmpl];
     c.max_room.assign(res_.size(), 0);

@@ -8,6 +8,7 @@
 
 #include "joinery/api/labels.h"
 #include "joinery/common/strings.h"
+#include "joinery/scheduling/host_ports.h"
 #include "joinery/scheduling/requirements.h"
 #include "joinery/scheduling/resources.h"
 #include "joinery/scheduling/taints.h"
@@ -121,6 +122,24 @@ std::string Overflow(const ResourceList& requests, const ResourceList& available
   return "";
 }
 
+// No two pods on one node bind conflicting host ports (`existing` already run there).
+absl::Status CheckHostPortsOnNode(const std::vector<const api::Pod*>& existing,
+                                  const std::vector<const api::Pod*>& placed) {
+  std::vector<scheduling::HostPort> used;
+  for (const api::Pod* p : existing) {
+    auto ports = scheduling::PodHostPorts(p->spec);
+    used.insert(used.end(), ports.begin(), ports.end());
+  }
+  for (const api::Pod* p : placed) {
+    auto ports = scheduling::PodHostPorts(p->spec);
+    if (absl::Status s = scheduling::CheckHostPorts(used, ports); !s.ok()) {
+      return Fail(StrCat("pod ", PodKey(*p), ": ", s.message()));
+    }
+    used.insert(used.end(), ports.begin(), ports.end());
+  }
+  return absl::OkStatus();
+}
+
 class Checker {
  public:
   Checker(const solver::Snapshot& s, const solver::Plan& p) : snap_(s), plan_(p) {}
@@ -144,7 +163,28 @@ class Checker {
       return Fail(StrCat("cost_per_hour ", plan_.cost_per_hour, " is not the sum of launch prices ", cost));
     }
     if (absl::Status s = CheckLimits(); !s.ok()) return s;
+    for (const auto& nc : plan_.node_claims) {
+      std::vector<const api::Pod*> placed;
+      for (const auto& key : nc.pods) {
+        if (auto it = pods_.find(key); it != pods_.end()) placed.push_back(it->second);
+      }
+      if (absl::Status s = CheckHostPortsOnNode({}, placed); !s.ok()) {
+        return Fail(StrCat("nodeclaim ", nc.name, ": ", s.message()));
+      }
+    }
     for (const auto& e : plan_.existing_nodes) {
+      std::vector<const api::Pod*> existing, placed;
+      for (const auto& n : snap_.nodes) {
+        if (!e.is_node_claim && n.node.metadata.name == e.name) {
+          for (const auto& p : n.pods) existing.push_back(&p);
+        }
+      }
+      for (const auto& key : e.pods) {
+        if (auto it = pods_.find(key); it != pods_.end()) placed.push_back(it->second);
+      }
+      if (absl::Status s = CheckHostPortsOnNode(existing, placed); !s.ok()) {
+        return Fail(StrCat("existing node ", e.name, ": ", s.message()));
+      }
       absl::Status s = e.is_node_claim ? CheckInflight(e) : CheckExistingNode(e);
       if (!s.ok()) {
         return Fail(StrCat(e.is_node_claim ? "in-flight nodeclaim " : "existing node ", e.name, ": ",

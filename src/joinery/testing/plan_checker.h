@@ -14,6 +14,7 @@
 //     NoExecute taints; the NodePool's requirements (and minValues, unless relaxed) hold;
 //   * per NodePool, new NodeClaims plus existing capacity of the pool stay within spec.limits
 //     (including `nodes`);
+//   * no two pods on one node (new or existing) bind conflicting host ports;
 //   * pods placed on existing Nodes fit next to the pods already there and respect the Node's taints
 //     and labels; pods placed on in-flight NodeClaims respect their taints and requirements.
 // The first violation found is returned as a FailedPrecondition error naming the object and the rule.

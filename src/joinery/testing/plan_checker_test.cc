@@ -338,3 +338,38 @@ TEST_F(PlanCheckerTest, RejectsANodeClaimWithoutPods) {
 
 }  // namespace
 }  // namespace joinery::testing
+
+namespace joinery::testing {
+namespace {
+
+api::Pod WithHostPort(api::Pod p, int32_t port) {
+  api::ContainerPort cp;
+  cp.container_port = port;
+  cp.host_port = port;
+  p.spec.containers.at(0).ports.push_back(cp);
+  return p;
+}
+
+TEST_F(PlanCheckerTest, RejectsConflictingHostPortsOnOneNode) {
+  solver::ExistingNode node;
+  node.node.metadata.name = "node-1";
+  node.node.metadata.labels = {{"kubernetes.io/arch", "amd64"}};
+  node.node.allocatable = {{"cpu", Cpu(16)}, {"memory", Gi(64)}, {"pods", Quantity::FromUnits(110)}};
+  node.node.capacity = node.node.allocatable;
+  api::Pod running = WithHostPort(MakePod("running", 1), 80);
+  running.spec.node_name = "node-1";
+  node.pods.push_back(running);
+  snap_.nodes = {node};
+  snap_.pods = {WithHostPort(MakePod("a", 1), 80)};
+  solver::Plan plan = Solve();  // a cannot join node-1: it gets a NodeClaim
+  ASSERT_EQ(plan.node_claims.size(), 1u);
+  EXPECT_TRUE(plan.existing_nodes.empty());
+
+  plan.node_claims.clear();
+  plan.cost_per_hour = 0;
+  plan.existing_nodes.push_back({"node-1", false, {"default/a"}});
+  EXPECT_THAT(Violation(plan), HasSubstr("checking host port usage"));
+}
+
+}  // namespace
+}  // namespace joinery::testing
