@@ -3,6 +3,7 @@
 #include <csignal>
 #include <malloc.h>
 #include <pthread.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <memory>
@@ -109,6 +110,11 @@ absl::StatusOr<int> Run(const OperatorOptions& options) {
   sim_options.cluster_name = options.cluster_name;
   sim_options.region = options.region;
   sim_options.registration_delay = options.simulated_registration_delay;
+  // EC2 never reuses an instance ID; neither may a restarted or newly elected replica, or its first
+  // instance would reuse the name of a Node deleted moments ago (whose Lease and node-lifecycle state
+  // kube-controller-manager may still hold, leaving the new Node unreachable).
+  sim_options.seed = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now())) ^
+                     (static_cast<uint64_t>(getpid()) << 32);
   for (const auto& spec : options.simulated_insufficient_capacity) {
     ASSIGN_OR_RETURN(auto offerings, sim::ParseInsufficientCapacity(spec));
     sim_options.insufficient_capacity.insert(sim_options.insufficient_capacity.end(),
