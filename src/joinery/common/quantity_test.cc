@@ -193,3 +193,19 @@ TEST(ParseDuration, RejectsMalformedDurations) {
 
 }  // namespace
 }  // namespace joinery
+
+namespace joinery {
+namespace {
+
+TEST(QuantitySumTest, AZeroQuantityTakesTheAddendsFormat) {
+  Quantity sum;
+  sum += *Quantity::Parse("16Gi");
+  EXPECT_EQ(sum.ToString(), "16Gi");
+  EXPECT_EQ((Quantity() + *Quantity::Parse("30310Mi")).ToString(), "30310Mi");
+  // A non-zero left operand keeps its own format, as before.
+  EXPECT_EQ((*Quantity::Parse("1") + *Quantity::Parse("1Gi")).format(),
+            Quantity::Format::kDecimalSI);
+}
+
+}  // namespace
+}  // namespace joinery

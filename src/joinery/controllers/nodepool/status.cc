@@ -115,12 +115,8 @@ absl::StatusOr<Result> NodePoolStatus::Reconcile(std::string_view key) {
       node = cluster_.NodeByProviderID(c.typed->status.provider_id);
       if (node && node->typed && !node->typed->capacity.empty()) cap = &node->typed->capacity;
     }
-    // The first addend keeps its format (memory stays "30310Mi", not bytes), as Karpenter's
-    // resources.MergeInto copies it; Quantity + keeps the left operand's format.
-    for (const auto& [name, q] : *cap) {
-      auto [it, added] = resources.try_emplace(name, q);
-      if (!added) it->second = it->second + q;
-    }
+    // A zero Quantity takes the addend's format, so memory stays "30310Mi", not bytes.
+    for (const auto& [name, q] : *cap) resources[name] += q;
   }
   resources[std::string(api::kResourceNodes)] = Quantity::FromUnits(nodes);
 
