@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <set>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -17,6 +18,7 @@
 #include "joinery/scheduling/requirements.h"
 #include "joinery/scheduling/resources.h"
 #include "joinery/scheduling/taints.h"
+#include "joinery/solver/topology.h"
 
 namespace joinery::solver {
 namespace {
@@ -120,6 +122,15 @@ bool FitsVec(const Vec& requests, const Vec& available) {
   return true;
 }
 
+// a + b ≤ room for every resource the two ask for.
+bool FitsSum(const Vec& a, const Vec& b, const Vec& room) {
+  for (size_t i = 0; i < a.size(); ++i) {
+    int64_t need = SaturatingAdd(a[i], b[i]);
+    if (need > 0 && need > room[i]) return false;
+  }
+  return true;
+}
+
 // requests + overhead ≤ available for every resource the two ask for.
 bool FitsWith(const Vec& requests, const Vec& overhead, const Vec& available) {
   for (size_t i = 0; i < requests.size(); ++i) {
@@ -171,6 +182,7 @@ struct Template {
 struct Prefs {
   std::vector<api::NodeSelectorTerm> required_terms;
   std::vector<api::PreferredSchedulingTerm> preferred;  // heaviest first
+  internal::ActiveTerms topology;                        // preferred topology terms dropped
   bool tolerate_prefer_no_schedule = false;
 };
 
@@ -180,10 +192,12 @@ struct PodData {
   Vec requests;
   std::vector<scheduling::HostPort> host_ports;
   std::string ignored;  // non-empty: Karpenter would not provision for this pod (reason)
+  internal::PodTopology topo;
 };
 
 struct NodeState {
   std::string name;
+  int slot = 0;  // topology hostname slot
   bool is_claim = false;
   bool initialized = true;
   Requirements reqs;
@@ -195,6 +209,7 @@ struct NodeState {
 
 struct Claim {
   int tmpl = 0;
+  int slot = 0;  // topology hostname slot
   std::string hostname;
   Requirements reqs;
   std::vector<int> options;
@@ -320,6 +335,7 @@ class Scheduler {
     BuildTemplates();
     BuildExistingNodes();
     BuildPods();
+    BuildTopology();
     Schedule();
     return Finalize();
   }
@@ -623,6 +639,93 @@ class Scheduler {
     }
   }
 
+  // Topology: groups from every pod's terms, the domain universe (every NodePool's instance types
+  // and offerings, existing nodes, in-flight NodeClaims) and the pods already running.
+  void BuildTopology() {
+    const bool respect = snap_.options.preference_policy == PreferencePolicy::kRespect;
+    for (auto& p : pods_) {
+      if (p.ignored.empty()) p.topo = topo_.AddPodTerms(*p.pod, respect);
+    }
+    std::vector<std::vector<std::vector<int>>> inverse(snap_.nodes.size());
+    for (size_t i = 0; i < snap_.nodes.size(); ++i) {
+      for (const auto& p : snap_.nodes[i].pods) inverse[i].push_back(topo_.AddExistingPodTerms(p));
+    }
+    int slot = 0;
+    absl::flat_hash_map<std::string, int> schedulable;
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      nodes_[i].slot = slot++;
+      topo_.NameSlot(nodes_[i].slot, nodes_[i].name);
+      if (!nodes_[i].is_claim) schedulable.emplace(nodes_[i].name, static_cast<int>(i));
+    }
+    // Cordoned and deleting nodes take no pods but their pods still count.
+    std::vector<int> node_slot(snap_.nodes.size(), -1);
+    for (size_t i = 0; i < snap_.nodes.size(); ++i) {
+      auto it = schedulable.find(snap_.nodes[i].node.metadata.name);
+      if (it != schedulable.end()) {
+        node_slot[i] = it->second;
+      } else {
+        node_slot[i] = slot++;
+        topo_.NameSlot(node_slot[i], snap_.nodes[i].node.metadata.name);
+      }
+    }
+    claim_slot_base_ = slot;
+    if (topo_.empty()) return;
+
+    for (const std::string& key : topo_.Keys()) {
+      const bool zone = key == api::kLabelZone, ct = key == api::kLabelCapacityType;
+      for (const Template& t : templates_) {
+        const std::vector<api::Taint>* taints = &t.pool->template_.spec.taints;
+        for (int i : t.options) {
+          const ITData& d = types_[i];
+          if (zone || ct) {
+            for (const auto& o : d.it->offerings) {
+              if (o.available && OfferingCompatible(o, t.reqs))
+                topo_.AddDomain(key, zone ? o.zone : o.capacity_type, taints);
+            }
+            continue;
+          }
+          Requirement r = t.reqs.Get(key).Intersection(d.reqs.Get(key));
+          if (r.complement()) continue;
+          for (const auto& v : r.values()) topo_.AddDomain(key, v, taints);
+        }
+      }
+      for (const auto& en : snap_.nodes) {
+        auto l = en.node.metadata.labels.find(key);
+        if (l != en.node.metadata.labels.end()) topo_.AddDomain(key, l->second, &en.node.taints);
+      }
+      for (const auto& n : nodes_) {
+        const Requirement* r = n.is_claim ? n.reqs.Find(key) : nullptr;
+        if (r == nullptr || r->complement()) continue;
+        for (const auto& v : r->values()) topo_.AddDomain(key, v, &n.taints);
+      }
+    }
+    for (auto& p : pods_) {
+      if (p.ignored.empty()) topo_.Link(*p.pod, p.topo);
+    }
+    for (size_t i = 0; i < snap_.nodes.size(); ++i) {
+      const api::Node& node = snap_.nodes[i].node;
+      Requirements reqs;
+      const Requirements* node_reqs = nullptr;
+      auto it = schedulable.find(node.metadata.name);
+      if (it != schedulable.end()) {
+        node_reqs = &nodes_[it->second].reqs;
+      } else {
+        reqs = Requirements::FromLabels(node.metadata.labels);
+        reqs.Add(Requirement::In(std::string(api::kLabelHostname), {node.metadata.name}));
+        node_reqs = &reqs;
+      }
+      internal::NodeView view{node_slot[i], node_reqs, &node.taints};
+      for (size_t k = 0; k < snap_.nodes[i].pods.size(); ++k) {
+        const api::Pod& p = snap_.nodes[i].pods[k];
+        if (p.metadata.deletion_timestamp.has_value() || p.status.phase == "Succeeded" ||
+            p.status.phase == "Failed") {
+          continue;
+        }
+        topo_.RecordExisting(p, inverse[i][k], view);
+      }
+    }
+  }
+
   Prefs InitialPrefs(const api::Pod& pod) const {
     Prefs p;
     const auto& aff = pod.spec.affinity;
@@ -638,13 +741,25 @@ class Scheduler {
   }
 
   // Karpenter's relaxation order for the preferences this core models; false when nothing is left.
-  bool Relax(Prefs& p) const {
+  bool Relax(Prefs& p, const internal::PodTopology& topo) const {
     if (p.required_terms.size() > 1) {
       p.required_terms.erase(p.required_terms.begin());
       return true;
     }
+    if (p.topology.affinity_dropped < topo.preferred_affinity.size()) {
+      ++p.topology.affinity_dropped;
+      return true;
+    }
+    if (p.topology.anti_dropped < topo.preferred_anti.size()) {
+      ++p.topology.anti_dropped;
+      return true;
+    }
     if (!p.preferred.empty()) {
       p.preferred.erase(p.preferred.begin());
+      return true;
+    }
+    if (p.topology.anyway_dropped < topo.schedule_anyway.size()) {
+      ++p.topology.anyway_dropped;
       return true;
     }
     if (any_prefer_no_schedule_ && !p.tolerate_prefer_no_schedule) {
@@ -683,12 +798,18 @@ class Scheduler {
   // ---- placement ----
 
   absl::Status TryExisting(const PodData& pod, const Requirements& preqs,
-                           const std::vector<api::Toleration>& tols) {
+                           const std::vector<api::Toleration>& tols,
+                           const internal::ActiveTerms& active) {
     for (auto& n : nodes_) {
       if (!scheduling::CheckTaints(n.taints, tols).ok()) continue;
       if (!FitsVec(pod.requests, n.available)) continue;
       if (!n.reqs.Compatible(preqs, api::WellKnownLabels()).ok()) continue;
       if (!scheduling::CheckHostPorts(n.host_ports, pod.host_ports).ok()) continue;
+      internal::NodeView view{n.slot, &n.reqs, &n.taints};
+      if (!pod.topo.empty()) {
+        if (!topo_.DomainRequirements(*pod.pod, pod.topo, active, preqs, view).ok()) continue;
+        topo_.Record(*pod.pod, pod.topo, view);
+      }
       SubVec(n.available, pod.requests);
       n.host_ports.insert(n.host_ports.end(), pod.host_ports.begin(), pod.host_ports.end());
       n.placed.push_back(pod.key);
@@ -704,7 +825,8 @@ class Scheduler {
   };
 
   absl::StatusOr<AddResult> CanAdd(const Claim& c, const PodData& pod, const Requirements& preqs,
-                                   const std::vector<api::Toleration>& tols) const {
+                                   const std::vector<api::Toleration>& tols,
+                                   const internal::ActiveTerms& active) const {
     const Template& t = templates_[c.tmpl];
     RETURN_IF_ERROR(scheduling::CheckTaints(t.pool->template_.spec.taints, tols));
     RETURN_IF_ERROR(scheduling::CheckHostPorts(c.host_ports, pod.host_ports));
@@ -714,6 +836,13 @@ class Scheduler {
     AddResult r;
     r.reqs = c.reqs;
     r.reqs.Add(preqs);
+    if (!pod.topo.empty()) {
+      // Topology last: it may collapse the NodeClaim's domains to one.
+      internal::NodeView view{c.slot, &r.reqs, &t.pool->template_.spec.taints};
+      auto treqs = topo_.DomainRequirements(*pod.pod, pod.topo, active, preqs, view);
+      if (!treqs.ok()) return treqs.status();
+      r.reqs.Add(*treqs);
+    }
     bool same = SameRequirements(r.reqs, c.reqs);
     Vec total = Sum(c.requests, pod.requests);
     FilterFlags f;
@@ -755,6 +884,10 @@ class Scheduler {
     c.host_ports.insert(c.host_ports.end(), pod.host_ports.begin(), pod.host_ports.end());
     c.pods.push_back(pod_index);
     const Template& t = templates_[c.tmpl];
+    if (!pod.topo.empty()) {
+      topo_.Record(*pod.pod, pod.topo,
+                   internal::NodeView{c.slot, &c.reqs, &t.pool->template_.spec.taints});
+    }
     c.max_room.assign(res_.size(), 0);
     for (int i : c.options) {
       const Vec& a = types_[i].allocatable;
@@ -765,25 +898,25 @@ class Scheduler {
   }
 
   absl::Status TryInflight(const PodData& pod, int pod_index, const Requirements& preqs,
-                           const std::vector<api::Toleration>& tols) {
-    // Emptiest first (stable, so ties keep creation order).
-    std::vector<int> order(claims_.size());
-    std::iota(order.begin(), order.end(), 0);
-    std::stable_sort(order.begin(), order.end(),
-                     [&](int a, int b) { return claims_[a].pods.size() < claims_[b].pods.size(); });
-    for (int ci : order) {
+                           const std::vector<api::Toleration>& tols,
+                           const internal::ActiveTerms& active) {
+    // Emptiest first; ties in creation order.
+    for (const auto& [count, ci] : by_load_) {
       Claim& c = claims_[ci];
-      if (!FitsVec(Sum(c.requests, pod.requests), c.max_room)) continue;  // cannot fit any option
-      auto r = CanAdd(c, pod, preqs, tols);
+      if (!FitsSum(c.requests, pod.requests, c.max_room)) continue;  // cannot fit any option
+      auto r = CanAdd(c, pod, preqs, tols, active);
       if (!r.ok()) continue;
+      by_load_.erase({count, ci});  // invalidates the loop; we return below
       Commit(c, pod, pod_index, *std::move(r));
+      by_load_.emplace(static_cast<int>(c.pods.size()), ci);
       return absl::OkStatus();
     }
     return absl::NotFoundError("no in-flight nodeclaim");
   }
 
   absl::Status TryNew(const PodData& pod, int pod_index, const Requirements& preqs,
-                      const std::vector<api::Toleration>& tols) {
+                      const std::vector<api::Toleration>& tols,
+                      const internal::ActiveTerms& active) {
     if (!have_node_pools_) return absl::InvalidArgumentError("no dynamic nodepools found");
     if (templates_.empty()) {
       return absl::InvalidArgumentError(
@@ -816,10 +949,12 @@ class Scheduler {
         }
       }
       c.hostname = HostnamePlaceholder(next_hostname_);
+      c.slot = claim_slot_base_ + static_cast<int>(claims_.size());
+      topo_.NameSlot(c.slot, c.hostname);
       c.reqs = t.reqs;
       c.reqs.Add(Requirement::In(std::string(api::kLabelHostname), {c.hostname}));
       c.requests.assign(res_.size(), 0);
-      auto r = CanAdd(c, pod, preqs, tols);
+      auto r = CanAdd(c, pod, preqs, tols, active);
       if (!r.ok()) {
         errs.push_back(StrCat("incompatible with nodepool \"", pool, "\", daemonset overhead=",
                               res_.ToJson(MinOverhead(t, t.options)), ", ", r.status().message()));
@@ -835,6 +970,7 @@ class Scheduler {
         }
         ChargeLimits(pool, hi);
       }
+      by_load_.emplace(static_cast<int>(c.pods.size()), static_cast<int>(claims_.size()));
       claims_.push_back(std::move(c));
       return absl::OkStatus();
     }
@@ -842,10 +978,10 @@ class Scheduler {
   }
 
   absl::Status Add(const PodData& pod, int pod_index, const Requirements& preqs,
-                   const std::vector<api::Toleration>& tols) {
-    if (TryExisting(pod, preqs, tols).ok()) return absl::OkStatus();
-    if (TryInflight(pod, pod_index, preqs, tols).ok()) return absl::OkStatus();
-    return TryNew(pod, pod_index, preqs, tols);
+                   const std::vector<api::Toleration>& tols, const internal::ActiveTerms& active) {
+    if (TryExisting(pod, preqs, tols, active).ok()) return absl::OkStatus();
+    if (TryInflight(pod, pod_index, preqs, tols, active).ok()) return absl::OkStatus();
+    return TryNew(pod, pod_index, preqs, tols, active);
   }
 
   absl::Status TrySchedule(int pod_index) {
@@ -860,10 +996,10 @@ class Scheduler {
         if (prefs.tolerate_prefer_no_schedule) {
           tols.push_back(PreferNoScheduleToleration());
         }
-        s = Add(pod, pod_index, *preqs, tols);
+        s = Add(pod, pod_index, *preqs, tols, prefs.topology);
         if (s.ok()) return s;
       }
-      if (!Relax(prefs)) return s;
+      if (!Relax(prefs, pod.topo)) return s;
     }
   }
 
@@ -1029,6 +1165,9 @@ class Scheduler {
   std::vector<NodeState> nodes_;
   std::vector<PodData> pods_;
   std::vector<Claim> claims_;
+  std::set<std::pair<int, int>> by_load_;  // (pods, claim index): in-flight order, emptiest first
+  internal::Topology topo_;
+  int claim_slot_base_ = 0;
   int next_hostname_ = 0;
   std::vector<UnschedulablePod> unschedulable_;
 };

@@ -1,0 +1,503 @@
+#include "joinery/solver/topology.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "joinery/api/labels.h"
+#include "joinery/common/status.h"
+#include "joinery/common/strings.h"
+#include "joinery/scheduling/taints.h"
+
+namespace joinery::solver::internal {
+namespace {
+
+using scheduling::Requirement;
+using scheduling::Requirements;
+
+std::string_view TypeName(TopologyType t) {
+  switch (t) {
+    case TopologyType::kSpread:
+      return "topology spread";
+    case TopologyType::kAffinity:
+      return "pod affinity";
+    case TopologyType::kAntiAffinity:
+      return "pod anti-affinity";
+  }
+  return "";
+}
+
+std::string Canonical(const std::optional<api::LabelSelector>& s) {
+  if (!s) return "nil";
+  std::string out = "{";
+  for (const auto& [k, v] : s->match_labels) out += StrCat(k, "=", v, ",");
+  out += "|";
+  for (const auto& e : s->match_expressions) {
+    out += StrCat(e.key, " ", e.operator_, " [", StrJoin(e.values, ","), "];");
+  }
+  return out + "}";
+}
+
+// The owner's required node requirements: nodeSelector ∧ (one of the required affinity terms).
+std::vector<Requirements> NodeAffinityTerms(const api::PodSpec& spec) {
+  Requirements base = Requirements::FromLabels(spec.node_selector);
+  std::vector<Requirements> out;
+  const auto& aff = spec.affinity;
+  if (aff && aff->node_affinity && aff->node_affinity->required &&
+      !aff->node_affinity->required->empty()) {
+    for (const auto& term : *aff->node_affinity->required) {
+      auto t = Requirements::FromSelector(term.match_expressions);
+      if (!t.ok()) continue;
+      Requirements r = base;
+      r.Add(*t);
+      out.push_back(std::move(r));
+    }
+  }
+  if (out.empty()) out.push_back(std::move(base));
+  return out;
+}
+
+std::string TermsIdentity(const std::vector<Requirements>& terms) {
+  std::vector<std::string> parts;
+  for (const auto& t : terms) parts.push_back(t.ToString());
+  return StrJoin(parts, " || ");
+}
+
+std::string TolerationsIdentity(const std::vector<api::Toleration>& tols) {
+  std::vector<std::string> parts;
+  for (const auto& t : tols) {
+    parts.push_back(StrCat(t.key, "|", t.operator_, "|", t.value, "|", t.effect));
+  }
+  std::sort(parts.begin(), parts.end());
+  return StrJoin(parts, ";");
+}
+
+// Pod affinity namespaces: the listed ones; an empty namespaceSelector means every namespace;
+// otherwise the owner's namespace. (Namespace labels are not part of the snapshot, so a
+// non-empty namespaceSelector adds nothing beyond the listed namespaces.)
+std::vector<std::string> TermNamespaces(const api::PodAffinityTerm& term, const api::Pod& owner) {
+  if (term.namespace_selector && term.namespace_selector->match_labels.empty() &&
+      term.namespace_selector->match_expressions.empty()) {
+    return {};
+  }
+  std::vector<std::string> ns = term.namespaces;
+  if (ns.empty()) ns.push_back(owner.metadata.namespace_);
+  std::sort(ns.begin(), ns.end());
+  ns.erase(std::unique(ns.begin(), ns.end()), ns.end());
+  return ns;
+}
+
+// matchLabelKeys / mismatchLabelKeys fold the owner's own label values into the selector.
+std::optional<api::LabelSelector> WithLabelKeys(std::optional<api::LabelSelector> sel,
+                                                const std::vector<std::string>& match_keys,
+                                                const std::vector<std::string>& mismatch_keys,
+                                                const api::Pod& owner) {
+  if (!sel) return sel;
+  const auto& labels = owner.metadata.labels;
+  for (const auto& k : match_keys) {
+    auto it = labels.find(k);
+    if (it != labels.end()) sel->match_expressions.push_back({k, "In", {it->second}});
+  }
+  for (const auto& k : mismatch_keys) {
+    auto it = labels.find(k);
+    if (it != labels.end()) sel->match_expressions.push_back({k, "NotIn", {it->second}});
+  }
+  return sel;
+}
+
+}  // namespace
+
+int Topology::KeyIndex(std::string_view key) {
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    if (keys_[i].key == key) return static_cast<int>(i);
+  }
+  keys_.push_back({});
+  keys_.back().key = std::string(key);
+  return static_cast<int>(keys_.size() - 1);
+}
+
+int Topology::Intern(Group g, std::string identity) {
+  auto it = by_identity_.find(identity);
+  if (it != by_identity_.end()) return it->second;
+  int id = static_cast<int>(groups_.size());
+  if (g.key != api::kLabelHostname) g.key_index = KeyIndex(g.key);
+  if (!g.selector.match_labels.empty()) {
+    const auto& [k, v] = *g.selector.match_labels.begin();
+    by_label_[StrCat(k, "=", v)].push_back(id);
+  } else {
+    unindexed_.push_back(id);
+  }
+  groups_.push_back(std::move(g));
+  by_identity_.emplace(std::move(identity), id);
+  return id;
+}
+
+PodTopology Topology::AddPodTerms(const api::Pod& pod, bool respect_preferences) {
+  PodTopology pt;
+  const api::PodSpec& spec = pod.spec;
+  for (const auto& c : spec.topology_spread_constraints) {
+    bool anyway = c.when_unsatisfiable == "ScheduleAnyway";
+    if (anyway && !respect_preferences) continue;
+    auto sel = WithLabelKeys(c.label_selector, c.match_label_keys, {}, pod);
+    if (!sel) continue;  // a nil selector selects no pods: the constraint is always met
+    Group g;
+    g.type = TopologyType::kSpread;
+    g.key = c.topology_key;
+    g.namespaces = {pod.metadata.namespace_};
+    g.selector = *sel;
+    g.max_skew = std::max(1, c.max_skew);
+    g.min_domains = c.min_domains;
+    g.honor_affinity = c.node_affinity_policy != "Ignore";
+    g.honor_taints = c.node_taints_policy == "Honor";
+    if (g.honor_affinity) g.affinity_terms = NodeAffinityTerms(spec);
+    if (g.honor_taints) g.tolerations = spec.tolerations;
+    g.sample_owner = &pod;
+    std::string identity =
+        StrCat("spread|", g.key, "|", g.namespaces.front(), "|", Canonical(sel), "|", g.max_skew,
+               "|", g.min_domains ? StrCat(*g.min_domains) : "-", "|",
+               g.honor_affinity ? TermsIdentity(g.affinity_terms) : "ignore", "|",
+               g.honor_taints ? TolerationsIdentity(g.tolerations) : "ignore");
+    int id = Intern(std::move(g), std::move(identity));
+    (anyway ? pt.schedule_anyway : pt.required).push_back(id);
+  }
+  auto add_term = [&](TopologyType type, const api::PodAffinityTerm& term, bool inverse) {
+    auto sel = WithLabelKeys(term.label_selector, term.match_label_keys,
+                             term.mismatch_label_keys, pod);
+    if (!sel) return -1;  // selects nothing
+    Group g;
+    g.type = type;
+    g.inverse = inverse;
+    g.key = term.topology_key;
+    g.namespaces = TermNamespaces(term, pod);
+    g.selector = *sel;
+    g.sample_owner = &pod;
+    // Owners of the same term share one group (an inverse group only needs to know where any
+    // owner runs).
+    std::string identity = StrCat(inverse ? "inverse|" : "", TypeName(type), "|", g.key, "|",
+                                  StrJoin(g.namespaces, ","), "|", Canonical(sel));
+    return Intern(std::move(g), std::move(identity));
+  };
+  const auto& aff = spec.affinity;
+  if (aff && aff->pod_affinity) {
+    for (const auto& t : aff->pod_affinity->required) {
+      if (int id = add_term(TopologyType::kAffinity, t, false); id >= 0) pt.required.push_back(id);
+    }
+    if (respect_preferences) {
+      auto pref = aff->pod_affinity->preferred;
+      std::stable_sort(pref.begin(), pref.end(),
+                       [](const auto& a, const auto& b) { return a.weight > b.weight; });
+      for (const auto& w : pref) {
+        if (int id = add_term(TopologyType::kAffinity, w.pod_affinity_term, false); id >= 0)
+          pt.preferred_affinity.push_back(id);
+      }
+    }
+  }
+  if (aff && aff->pod_anti_affinity) {
+    for (const auto& t : aff->pod_anti_affinity->required) {
+      if (int id = add_term(TopologyType::kAntiAffinity, t, false); id >= 0)
+        pt.required.push_back(id);
+      if (int id = add_term(TopologyType::kAntiAffinity, t, true); id >= 0)
+        pt.inverse_owned.push_back(id);
+    }
+    if (respect_preferences) {
+      auto pref = aff->pod_anti_affinity->preferred;
+      std::stable_sort(pref.begin(), pref.end(),
+                       [](const auto& a, const auto& b) { return a.weight > b.weight; });
+      for (const auto& w : pref) {
+        if (int id = add_term(TopologyType::kAntiAffinity, w.pod_affinity_term, false); id >= 0)
+          pt.preferred_anti.push_back(id);
+      }
+    }
+  }
+  return pt;
+}
+
+std::vector<int> Topology::AddExistingPodTerms(const api::Pod& pod) {
+  std::vector<int> owned;
+  const auto& aff = pod.spec.affinity;
+  if (!aff || !aff->pod_anti_affinity) return owned;
+  for (const auto& term : aff->pod_anti_affinity->required) {
+    auto sel = WithLabelKeys(term.label_selector, term.match_label_keys, term.mismatch_label_keys,
+                             pod);
+    if (!sel) continue;
+    Group g;
+    g.type = TopologyType::kAntiAffinity;
+    g.inverse = true;
+    g.key = term.topology_key;
+    g.namespaces = TermNamespaces(term, pod);
+    g.selector = *sel;
+    g.sample_owner = &pod;
+    // Shared with pending owners of the same term (see AddPodTerms).
+    std::string identity = StrCat("inverse|", TypeName(g.type), "|", g.key, "|",
+                                  StrJoin(g.namespaces, ","), "|", Canonical(sel));
+    owned.push_back(Intern(std::move(g), std::move(identity)));
+  }
+  return owned;
+}
+
+bool Topology::UsesKey(std::string_view key) const {
+  return std::any_of(groups_.begin(), groups_.end(),
+                     [&](const Group& g) { return g.key == key; });
+}
+
+std::vector<std::string> Topology::Keys() const {
+  std::vector<std::string> out;
+  for (const auto& k : keys_) out.push_back(k.key);
+  return out;
+}
+
+void Topology::AddDomain(std::string_view key, std::string_view value,
+                         const std::vector<api::Taint>* taints) {
+  if (key == api::kLabelHostname || value.empty()) return;
+  int ki = -1;
+  for (size_t i = 0; i < keys_.size(); ++i) {
+    if (keys_[i].key == key) ki = static_cast<int>(i);
+  }
+  if (ki < 0) return;  // no group uses the key
+  KeyDomains& kd = keys_[ki];
+  auto [it, inserted] = kd.index.emplace(std::string(value), static_cast<int>(kd.values.size()));
+  if (inserted) {
+    kd.values.emplace_back(value);
+    kd.providers.emplace_back();
+  }
+  auto& prov = kd.providers[it->second];
+  if (std::find(prov.begin(), prov.end(), taints) == prov.end()) prov.push_back(taints);
+}
+
+void Topology::NameSlot(int slot, std::string name) {
+  if (slot >= static_cast<int>(slot_names_.size())) slot_names_.resize(slot + 1);
+  slot_names_[slot] = std::move(name);
+}
+
+bool Topology::Selects(const Group& g, const api::Pod& pod) const {
+  if (!g.namespaces.empty() &&
+      !std::binary_search(g.namespaces.begin(), g.namespaces.end(), pod.metadata.namespace_)) {
+    return false;
+  }
+  return scheduling::SelectorMatches(g.selector, pod.metadata.labels);
+}
+
+void Topology::Link(const api::Pod& pod, PodTopology& pt) const {
+  if (groups_.empty()) return;
+  std::vector<int> candidates = unindexed_;
+  for (const auto& [k, v] : pod.metadata.labels) {
+    auto it = by_label_.find(StrCat(k, "=", v));
+    if (it != by_label_.end()) candidates.insert(candidates.end(), it->second.begin(), it->second.end());
+  }
+  std::sort(candidates.begin(), candidates.end());
+  for (int id : candidates) {
+    const Group& g = groups_[id];
+    if (!Selects(g, pod)) continue;
+    (g.inverse ? pt.inverse_blocking : pt.counts_toward).push_back(id);
+  }
+}
+
+bool Topology::NodeFilterMatches(const Group& g, const NodeView& node) const {
+  if (g.type != TopologyType::kSpread) return true;
+  if (g.honor_affinity) {
+    bool any = std::any_of(g.affinity_terms.begin(), g.affinity_terms.end(),
+                           [&](const Requirements& t) { return node.reqs->Intersects(t).ok(); });
+    if (!any) return false;
+  }
+  if (g.honor_taints && node.taints != nullptr &&
+      !scheduling::CheckTaints(*node.taints, g.tolerations).ok()) {
+    return false;
+  }
+  return true;
+}
+
+bool Topology::DomainEligible(const Group& g, int domain) const {
+  if (!g.honor_taints) return true;
+  for (const auto* taints : keys_[g.key_index].providers[domain]) {
+    if (taints == nullptr || scheduling::CheckTaints(*taints, g.tolerations).ok()) return true;
+  }
+  return false;
+}
+
+int32_t Topology::Count(const Group& g, int domain) const {
+  return domain >= 0 && domain < static_cast<int>(g.counts.size()) ? g.counts[domain] : 0;
+}
+
+void Topology::Bump(Group& g, int domain) {
+  if (domain < 0) return;
+  if (domain >= static_cast<int>(g.counts.size())) g.counts.resize(domain + 1, 0);
+  if (g.counts[domain]++ == 0) ++g.nonzero;
+}
+
+std::vector<int> Topology::NodeDomains(const Group& g, const NodeView& node) const {
+  if (g.key_index < 0) return {node.slot};
+  const KeyDomains& kd = keys_[g.key_index];
+  const Requirement* r = node.reqs->Find(g.key);
+  std::vector<int> out;
+  if (r != nullptr && !r->complement()) {
+    for (const auto& v : r->values()) {
+      auto it = kd.index.find(v);
+      if (it != kd.index.end()) out.push_back(it->second);
+    }
+    return out;
+  }
+  for (int d = 0; d < static_cast<int>(kd.values.size()); ++d) {
+    if (r == nullptr || r->Has(kd.values[d])) out.push_back(d);
+  }
+  return out;
+}
+
+std::string Topology::DomainName(const Group& g, int domain) const {
+  if (g.key_index < 0) {
+    return domain < static_cast<int>(slot_names_.size()) ? slot_names_[domain] : "";
+  }
+  return keys_[g.key_index].values[domain];
+}
+
+std::string Topology::Error(const Group& g, const Requirement& pod_domains,
+                            const NodeView& node) const {
+  std::vector<std::string> counts;
+  int n = g.key_index < 0 ? static_cast<int>(g.counts.size())
+                          : static_cast<int>(keys_[g.key_index].values.size());
+  for (int d = 0; d < n && counts.size() < 25; ++d) {
+    if (g.key_index < 0 && Count(g, d) == 0) continue;  // hostnames: only occupied ones
+    counts.push_back(StrCat(DomainName(g, d), ":", Count(g, d)));
+  }
+  std::string node_domains = node.reqs->Get(g.key).ToString();
+  return StrCat("unsatisfiable topology constraint for ", TypeName(g.type), ", key=", g.key,
+                " (counts = {", StrJoin(counts, ", "), "}, podDomains = ", pod_domains.ToString(),
+                ", nodeDomains = ", node_domains, ")");
+}
+
+// nullopt with OK: no constraint beyond what the node already has (hostname groups, whose
+// domain the node fixes). A DoesNotExist requirement means no domain is allowed.
+absl::StatusOr<Requirement> Topology::Next(const Group& g, const api::Pod& pod,
+                                           const Requirements& pod_reqs,
+                                           const NodeView& node) const {
+  Requirement pod_domains = pod_reqs.Get(g.key);
+  bool self = Selects(g, pod);
+  if (g.key_index < 0) {
+    // Hostname: the node is its own domain; a new NodeClaim is a fresh, empty one.
+    int32_t c = Count(g, node.slot);
+    bool ok = false;
+    switch (g.type) {
+      case TopologyType::kSpread:
+        ok = c + (self ? 1 : 0) <= g.max_skew;  // global minimum is zero
+        break;
+      case TopologyType::kAffinity:
+        ok = c > 0 || (g.nonzero == 0 && self);
+        break;
+      case TopologyType::kAntiAffinity:
+        ok = c == 0;
+        break;
+    }
+    if (ok) return Requirement::Exists(g.key);
+    return Requirement::DoesNotExist(g.key);
+  }
+  const KeyDomains& kd = keys_[g.key_index];
+  const int n = static_cast<int>(kd.values.size());
+  switch (g.type) {
+    case TopologyType::kSpread: {
+      int64_t min = std::numeric_limits<int32_t>::max();
+      int32_t supported = 0;
+      for (int d = 0; d < n; ++d) {
+        if (g.honor_affinity && !pod_domains.Has(kd.values[d])) continue;
+        if (!DomainEligible(g, d)) continue;
+        ++supported;
+        min = std::min<int64_t>(min, Count(g, d));
+      }
+      if (g.min_domains && supported < *g.min_domains) min = 0;
+      int best = -1;
+      int64_t best_count = 0;
+      for (int d : NodeDomains(g, node)) {
+        int64_t c = Count(g, d) + (self ? 1 : 0);
+        if (c - min > g.max_skew) continue;
+        if (best < 0 || c < best_count || (c == best_count && kd.values[d] < kd.values[best])) {
+          best = d;
+          best_count = c;
+        }
+      }
+      if (best < 0) return Requirement::DoesNotExist(g.key);
+      return Requirement::In(g.key, {kd.values[best]});
+    }
+    case TopologyType::kAffinity: {
+      std::vector<std::string> options;
+      for (int d = 0; d < n; ++d) {
+        if (Count(g, d) > 0 && pod_domains.Has(kd.values[d])) options.push_back(kd.values[d]);
+      }
+      if (options.empty() && self) {
+        // Bootstrap: the first matching pod picks a domain, preferably one the node is in.
+        const std::string* pick = nullptr;
+        for (int d : NodeDomains(g, node)) {
+          if (pod_domains.Has(kd.values[d]) && (pick == nullptr || kd.values[d] < *pick))
+            pick = &kd.values[d];
+        }
+        for (int d = 0; d < n && pick == nullptr; ++d) {
+          if (pod_domains.Has(kd.values[d])) pick = &kd.values[d];
+        }
+        if (pick != nullptr) options.push_back(*pick);
+      }
+      if (options.empty()) return Requirement::DoesNotExist(g.key);
+      return Requirement::In(g.key, std::move(options));
+    }
+    case TopologyType::kAntiAffinity: {
+      std::vector<std::string> options;
+      for (int d : NodeDomains(g, node)) {
+        if (Count(g, d) == 0 && pod_domains.Has(kd.values[d])) options.push_back(kd.values[d]);
+      }
+      if (options.empty()) return Requirement::DoesNotExist(g.key);
+      return Requirement::In(g.key, std::move(options));
+    }
+  }
+  return Requirement::DoesNotExist(g.key);
+}
+
+absl::StatusOr<Requirements> Topology::DomainRequirements(const api::Pod& pod, const PodTopology& pt,
+                                                    const ActiveTerms& active,
+                                                    const scheduling::Requirements& pod_reqs,
+                                                    const NodeView& node) const {
+  scheduling::Requirements out;
+  auto apply = [&](int id) -> absl::Status {
+    const Group& g = groups_[id];
+    auto r = Next(g, pod, pod_reqs, node);
+    if (!r.ok()) return r.status();
+    Requirement merged = node.reqs->Get(g.key).Intersection(*r);
+    if (const Requirement* prev = out.Find(g.key)) merged = merged.Intersection(*prev);
+    if (merged.IsDoesNotExist()) {
+      return absl::InvalidArgumentError(Error(g, pod_reqs.Get(g.key), node));
+    }
+    if (g.key_index >= 0) out.Add(*r);
+    return absl::OkStatus();
+  };
+  for (int id : pt.required) RETURN_IF_ERROR(apply(id));
+  for (size_t i = active.affinity_dropped; i < pt.preferred_affinity.size(); ++i)
+    RETURN_IF_ERROR(apply(pt.preferred_affinity[i]));
+  for (size_t i = active.anti_dropped; i < pt.preferred_anti.size(); ++i)
+    RETURN_IF_ERROR(apply(pt.preferred_anti[i]));
+  for (size_t i = active.anyway_dropped; i < pt.schedule_anyway.size(); ++i)
+    RETURN_IF_ERROR(apply(pt.schedule_anyway[i]));
+  for (int id : pt.inverse_blocking) RETURN_IF_ERROR(apply(id));
+  return out;
+}
+
+void Topology::Record(const api::Pod& pod, const PodTopology& pt, const NodeView& node) {
+  (void)pod;
+  for (int id : pt.counts_toward) {
+    Group& g = groups_[id];
+    if (!NodeFilterMatches(g, node)) continue;
+    std::vector<int> domains = NodeDomains(g, node);
+    if (g.type == TopologyType::kAntiAffinity) {
+      for (int d : domains) Bump(g, d);  // pessimistic: every domain the node may land in
+    } else if (domains.size() == 1) {
+      Bump(g, domains.front());  // only once the domain is known
+    }
+  }
+  for (int id : pt.inverse_owned) {
+    Group& g = groups_[id];
+    for (int d : NodeDomains(g, node)) Bump(g, d);
+  }
+}
+
+void Topology::RecordExisting(const api::Pod& pod, const std::vector<int>& inverse_owned,
+                              const NodeView& node) {
+  PodTopology pt;
+  Link(pod, pt);
+  pt.inverse_owned = inverse_owned;
+  Record(pod, pt, node);
+}
+
+}  // namespace joinery::solver::internal
