@@ -46,6 +46,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <set>
 #include <sstream>
 #include <string>
@@ -55,6 +56,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include "joinery/api/labels.h"
 #include "joinery/common/strings.h"
 #include "joinery/simulate/simulate.h"
 #include "joinery/testing/plan_checker.h"
@@ -260,7 +262,7 @@ TEST_P(ScenarioTest, PlanMatchesExpectation) {
   const YAML::Node spec = exp["spec"] ? exp["spec"] : YAML::Node(YAML::NodeType::Map);
   ExpectOnlyKeys(spec,
                  {"description", "env", "options", "expectError", "nodeClaims", "costPerHour", "claims",
-                  "existingNodes", "unschedulable", "warningsContain"},
+                  "existingNodes", "unschedulable", "warningsContain", "podsPerZone"},
                  "spec");
 
   auto sim = simulate::Run(Options(file, spec));
@@ -323,6 +325,28 @@ TEST_P(ScenarioTest, PlanMatchesExpectation) {
         EXPECT_THAT(got.reason, HasSubstr(unsched[i]["reasonContains"].as<std::string>())) << where;
       }
     }
+  }
+  if (const YAML::Node per_zone = spec["podsPerZone"]) {
+    // Placed pods per zone: new NodeClaims by their launch zone, existing nodes by their label.
+    std::map<std::string, int> got;
+    for (const auto& nc : plan.node_claims) got[nc.launch.zone] += static_cast<int>(nc.pods.size());
+    for (const auto& placed : plan.existing_nodes) {
+      std::string zone;
+      for (const auto& n : sim->manifests.nodes) {
+        if (n.metadata.name != placed.name) continue;
+        auto z = n.metadata.labels.find(std::string(api::kLabelZone));
+        if (z != n.metadata.labels.end()) zone = z->second;
+      }
+      for (const auto& nc : sim->manifests.node_claims) {
+        if (nc.metadata.name != placed.name) continue;
+        auto z = nc.metadata.labels.find(std::string(api::kLabelZone));
+        if (z != nc.metadata.labels.end()) zone = z->second;
+      }
+      got[zone] += static_cast<int>(placed.pods.size());
+    }
+    std::map<std::string, int> want;
+    for (const auto& kv : per_zone) want[kv.first.as<std::string>()] = kv.second.as<int>();
+    EXPECT_EQ(got, want) << "podsPerZone";
   }
   if (spec["warningsContain"]) {
     for (const auto& w : Strings(spec["warningsContain"])) {
