@@ -140,9 +140,19 @@ bool FitsWith(const Vec& requests, const Vec& overhead, const Vec& available) {
   return true;
 }
 
+// An available offering as bit positions in the zone and capacity-type tables.
+struct OfferBits {
+  uint8_t zone = 0;
+  uint8_t capacity_type = 0;
+  double price = 0;
+  int index = 0;  // into InstanceType::offerings
+};
+
 struct ITData {
   const InstanceType* it = nullptr;
   Requirements reqs;
+  std::vector<OfferBits> offers;  // available offerings only
+  int name_rank = 0;              // position of the name in sorted order
   Vec allocatable;
   Vec capacity;  // includes nodes: 1 for limit accounting
   bool exotic = false;
@@ -154,14 +164,6 @@ bool OfferingCompatible(const Offering& o, const Requirements& reqs) {
   const Requirement* ct = reqs.Find(api::kLabelCapacityType);
   if (ct != nullptr && !ct->Has(o.capacity_type)) return false;
   return true;
-}
-
-double CheapestCompatiblePrice(const InstanceType& it, const Requirements& reqs) {
-  double best = kInf;
-  for (const auto& o : it.offerings) {
-    if (o.available && OfferingCompatible(o, reqs)) best = std::min(best, o.price);
-  }
-  return best;
 }
 
 bool HasCompatibleOffering(const InstanceType& it, const Requirements& reqs) {
@@ -372,7 +374,20 @@ class Scheduler {
   }
 
   void BuildInstanceTypes() {
-    const auto& wk = api::WellKnownLabels();
+    std::vector<std::string_view> provider_keys;  // labels a type may lack (DoesNotExist on it)
+    for (std::string_view k : api::WellKnownLabels()) {
+      if (k.starts_with("karpenter.k8s.aws/instance-") && k != api::kLabelInstanceTenancy)
+        provider_keys.push_back(k);
+    }
+    std::sort(provider_keys.begin(), provider_keys.end());
+    auto bit = [&](std::vector<std::string>& table, const std::string& v) {
+      auto it = std::find(table.begin(), table.end(), v);
+      if (it == table.end()) {
+        table.push_back(v);
+        it = table.end() - 1;
+      }
+      return static_cast<size_t>(it - table.begin());
+    };
     types_.reserve(snap_.instance_types->size());
     for (const auto& it : *snap_.instance_types) {
       ITData d;
@@ -387,11 +402,17 @@ class Scheduler {
       d.reqs.Add(Requirement::In(std::string(api::kLabelCapacityType), cts));
       // Provider labels a type does not have are "DoesNotExist" on it (e.g. GPU labels on CPU
       // types).
-      for (std::string_view k : wk) {
-        if (k.starts_with("karpenter.k8s.aws/instance-") && !it.labels.contains(k) &&
-            k != api::kLabelInstanceTenancy) {
-          d.reqs.Add(Requirement::DoesNotExist(std::string(k)));
-        }
+      for (std::string_view k : provider_keys) {
+        if (!it.labels.contains(k)) d.reqs.Add(Requirement::DoesNotExist(std::string(k)));
+      }
+      for (size_t k = 0; k < it.offerings.size(); ++k) {
+        const Offering& o = it.offerings[k];
+        if (!o.available) continue;
+        size_t z = bit(zone_table_, o.zone), c = bit(ct_table_, o.capacity_type);
+        if (z >= 64 || c >= 64) masks_ok_ = false;
+        d.offers.push_back({static_cast<uint8_t>(std::min<size_t>(z, 63)),
+                            static_cast<uint8_t>(std::min<size_t>(c, 63)), o.price,
+                            static_cast<int>(k)});
       }
       d.allocatable = res_.Dense(it.Allocatable());
       d.capacity = res_.Dense(it.capacity);
@@ -405,6 +426,11 @@ class Scheduler {
       if (size != it.labels.end() && Contains(size->second, "metal")) d.exotic = true;
       types_.push_back(std::move(d));
     }
+    std::vector<int> by_name(types_.size());
+    std::iota(by_name.begin(), by_name.end(), 0);
+    std::sort(by_name.begin(), by_name.end(),
+              [&](int a, int b) { return types_[a].it->name < types_[b].it->name; });
+    for (size_t r = 0; r < by_name.size(); ++r) types_[by_name[r]].name_rank = static_cast<int>(r);
   }
 
   // DaemonSet pods that would run on a node with these requirements and taints.
@@ -807,7 +833,8 @@ class Scheduler {
       if (!scheduling::CheckHostPorts(n.host_ports, pod.host_ports).ok()) continue;
       internal::NodeView view{n.slot, &n.reqs, &n.taints};
       if (!pod.topo.empty()) {
-        if (!topo_.DomainRequirements(*pod.pod, pod.topo, active, preqs, view).ok()) continue;
+        if (!topo_.DomainRequirements(*pod.pod, pod.topo, active, preqs, view, false).ok())
+          continue;
         topo_.Record(*pod.pod, pod.topo, view);
       }
       SubVec(n.available, pod.requests);
@@ -824,33 +851,95 @@ class Scheduler {
     bool relaxed = false;
   };
 
+  // A reason-less rejection for callers that discard it (building messages is costly).
+  static absl::Status Rejected() { return absl::InvalidArgumentError("rejected"); }
+
+  // Zone and capacity-type bitmasks of what `reqs` allows (all bits when unconstrained).
+  uint64_t Mask(const Requirements& reqs, std::string_view key,
+                const std::vector<std::string>& table) const {
+    const Requirement* r = reqs.Find(key);
+    if (r == nullptr) return ~uint64_t{0};
+    uint64_t m = 0;
+    for (size_t i = 0; i < table.size(); ++i) {
+      if (r->Has(table[i])) m |= uint64_t{1} << i;
+    }
+    return m;
+  }
+  static bool AnyOffer(const ITData& d, uint64_t zones, uint64_t cts) {
+    for (const auto& o : d.offers) {
+      if ((zones >> o.zone & 1) && (cts >> o.capacity_type & 1)) return true;
+    }
+    return false;
+  }
+  // Whether every key that differs between `a` (narrower) and `b` is zone, capacity type or
+  // hostname — keys whose effect on instance types the offering bitmasks decide.
+  static bool OnlyOfferingKeysDiffer(const Requirements& a, const Requirements& b) {
+    for (const auto& [k, r] : a.items()) {
+      if (k == api::kLabelZone || k == api::kLabelCapacityType || k == api::kLabelHostname)
+        continue;
+      const Requirement* o = b.Find(k);
+      if (o == nullptr || !(r == *o)) return false;
+    }
+    return true;
+  }
+
   absl::StatusOr<AddResult> CanAdd(const Claim& c, const PodData& pod, const Requirements& preqs,
                                    const std::vector<api::Toleration>& tols,
-                                   const internal::ActiveTerms& active) const {
+                                   const internal::ActiveTerms& active, bool explain) const {
     const Template& t = templates_[c.tmpl];
-    RETURN_IF_ERROR(scheduling::CheckTaints(t.pool->template_.spec.taints, tols));
-    RETURN_IF_ERROR(scheduling::CheckHostPorts(c.host_ports, pod.host_ports));
-    if (absl::Status s = c.reqs.Compatible(preqs, api::WellKnownLabels()); !s.ok()) {
-      return absl::InvalidArgumentError(StrCat("incompatible requirements, ", s.message()));
+    if (absl::Status s = scheduling::CheckTaints(t.pool->template_.spec.taints, tols); !s.ok())
+      return explain ? s : Rejected();
+    if (!pod.host_ports.empty()) {
+      absl::Status s = scheduling::CheckHostPorts(c.host_ports, pod.host_ports);
+      if (!s.ok()) return explain ? s : Rejected();
     }
-    AddResult r;
-    r.reqs = c.reqs;
-    r.reqs.Add(preqs);
+    // The NodeClaim's requirements narrowed by the pod's, and by its topology; copied only when
+    // they differ from the NodeClaim's own.
+    Requirements merged;
+    const Requirements* reqs = &c.reqs;
+    if (!preqs.empty()) {
+      if (absl::Status s = c.reqs.Compatible(preqs, api::WellKnownLabels()); !s.ok()) {
+        if (!explain) return Rejected();
+        return absl::InvalidArgumentError(StrCat("incompatible requirements, ", s.message()));
+      }
+      merged = c.reqs;
+      merged.Add(preqs);
+      reqs = &merged;
+    }
     if (!pod.topo.empty()) {
       // Topology last: it may collapse the NodeClaim's domains to one.
-      internal::NodeView view{c.slot, &r.reqs, &t.pool->template_.spec.taints};
-      auto treqs = topo_.DomainRequirements(*pod.pod, pod.topo, active, preqs, view);
-      if (!treqs.ok()) return treqs.status();
-      r.reqs.Add(*treqs);
+      internal::NodeView view{c.slot, reqs, &t.pool->template_.spec.taints};
+      auto treqs = topo_.DomainRequirements(*pod.pod, pod.topo, active, preqs, view, explain);
+      if (!treqs.ok()) return explain ? treqs.status() : Rejected();
+      if (!treqs->empty()) {
+        if (reqs != &merged) {
+          merged = c.reqs;
+          reqs = &merged;
+        }
+        merged.Add(*treqs);
+      }
     }
-    bool same = SameRequirements(r.reqs, c.reqs);
+    const bool same = reqs == &c.reqs || SameRequirements(*reqs, c.reqs);
+    const bool offers_only = !same && masks_ok_ && OnlyOfferingKeysDiffer(*reqs, c.reqs);
+    uint64_t zones = ~uint64_t{0}, cts = ~uint64_t{0};
+    if (offers_only) {
+      zones = Mask(*reqs, api::kLabelZone, zone_table_);
+      cts = Mask(*reqs, api::kLabelCapacityType, ct_table_);
+    }
     Vec total = Sum(c.requests, pod.requests);
     FilterFlags f;
+    AddResult r;
     for (int i : c.options) {
       const ITData& d = types_[i];
-      bool req_ok = same || d.reqs.Intersects(r.reqs).ok();
       bool fits = FitsWith(total, t.daemon_overhead[i], d.allocatable);
-      bool offer = same || HasCompatibleOffering(*d.it, r.reqs);
+      bool req_ok = true, offer = true;
+      if (offers_only) {
+        offer = AnyOffer(d, zones, cts);
+        req_ok = offer;  // the type's zone/capacity-type requirements are its offerings'
+      } else if (!same) {
+        req_ok = d.reqs.Intersects(*reqs).ok();
+        offer = HasCompatibleOffering(*d.it, *reqs);
+      }
       f.requirements_met |= req_ok;
       f.fits |= fits;
       f.has_offering |= offer;
@@ -860,23 +949,29 @@ class Scheduler {
       if (req_ok && fits && offer) r.options.push_back(i);
     }
     if (r.options.empty()) {
+      if (!explain) return Rejected();
       Vec with_daemons = Sum(total, MinOverhead(t, c.options));
       bool huge_cpu = total[cpu_idx_] >= int64_t{1000000} * 1000;
       return absl::InvalidArgumentError(
-          FilterErrorMessage(f, r.reqs.ToString(), res_.ToJson(with_daemons), huge_cpu));
+          FilterErrorMessage(f, reqs->ToString(), res_.ToJson(with_daemons), huge_cpu));
     }
-    if (std::string unmet = UnmetMinValues(r.options, types_, r.reqs); !unmet.empty()) {
-      if (snap_.options.min_values_policy == MinValuesPolicy::kStrict) {
-        return absl::InvalidArgumentError(StrCat("minValues requirement is not met for label(s) ",
-                                                 unmet, ", requirements=", r.reqs.ToString(),
-                                                 ", resources=", res_.ToJson(total)));
+    if (r.options.size() != c.options.size() || !same) {
+      if (std::string unmet = UnmetMinValues(r.options, types_, *reqs); !unmet.empty()) {
+        if (snap_.options.min_values_policy == MinValuesPolicy::kStrict) {
+          if (!explain) return Rejected();
+          return absl::InvalidArgumentError(StrCat("minValues requirement is not met for label(s) ",
+                                                   unmet, ", requirements=", reqs->ToString(),
+                                                   ", resources=", res_.ToJson(total)));
+        }
+        r.relaxed = true;
       }
-      r.relaxed = true;
     }
+    r.reqs = reqs == &merged ? std::move(merged) : c.reqs;
     return r;
   }
 
   void Commit(Claim& c, const PodData& pod, int pod_index, AddResult r) {
+    const bool options_changed = r.options.size() != c.options.size() || c.max_room.empty();
     c.reqs = std::move(r.reqs);
     c.options = std::move(r.options);
     c.min_values_relaxed |= r.relaxed;
@@ -888,6 +983,7 @@ class Scheduler {
       topo_.Record(*pod.pod, pod.topo,
                    internal::NodeView{c.slot, &c.reqs, &t.pool->template_.spec.taints});
     }
+    if (!options_changed) return;  // options only shrink: same size, same set
     c.max_room.assign(res_.size(), 0);
     for (int i : c.options) {
       const Vec& a = types_[i].allocatable;
@@ -904,7 +1000,7 @@ class Scheduler {
     for (const auto& [count, ci] : by_load_) {
       Claim& c = claims_[ci];
       if (!FitsSum(c.requests, pod.requests, c.max_room)) continue;  // cannot fit any option
-      auto r = CanAdd(c, pod, preqs, tols, active);
+      auto r = CanAdd(c, pod, preqs, tols, active, /*explain=*/false);
       if (!r.ok()) continue;
       by_load_.erase({count, ci});  // invalidates the loop; we return below
       Commit(c, pod, pod_index, *std::move(r));
@@ -954,7 +1050,7 @@ class Scheduler {
       c.reqs = t.reqs;
       c.reqs.Add(Requirement::In(std::string(api::kLabelHostname), {c.hostname}));
       c.requests.assign(res_.size(), 0);
-      auto r = CanAdd(c, pod, preqs, tols, active);
+      auto r = CanAdd(c, pod, preqs, tols, active, /*explain=*/true);
       if (!r.ok()) {
         errs.push_back(StrCat("incompatible with nodepool \"", pool, "\", daemonset overhead=",
                               res_.ToJson(MinOverhead(t, t.options)), ", ", r.status().message()));
@@ -1056,27 +1152,52 @@ class Scheduler {
     out.min_values_relaxed = c.min_values_relaxed;
     Requirements reqs = c.reqs;
     reqs.Erase(api::kLabelHostname);
+    // Offerings the NodeClaim's requirements allow (bitmasks when the tables fit in 64 bits).
+    const uint64_t zones = masks_ok_ ? Mask(reqs, api::kLabelZone, zone_table_) : 0;
+    const uint64_t cts_allowed = masks_ok_ ? Mask(reqs, api::kLabelCapacityType, ct_table_) : 0;
+    auto allowed = [&](const ITData& d, const OfferBits& o) {
+      if (masks_ok_) return (zones >> o.zone & 1) && (cts_allowed >> o.capacity_type & 1);
+      return OfferingCompatible(d.it->offerings[o.index], reqs);
+    };
 
-    // Options cheapest first, truncated.
+    // Options cheapest first (ties by name), truncated.
     std::vector<std::pair<double, int>> priced;
-    for (int i : c.options) priced.emplace_back(CheapestCompatiblePrice(*types_[i].it, reqs), i);
-    std::stable_sort(priced.begin(), priced.end(), [&](const auto& a, const auto& b) {
+    priced.reserve(c.options.size());
+    for (int i : c.options) {
+      double best = kInf;
+      for (const auto& o : types_[i].offers) {
+        if (allowed(types_[i], o)) best = std::min(best, o.price);
+      }
+      priced.emplace_back(best, i);
+    }
+    std::sort(priced.begin(), priced.end(), [&](const auto& a, const auto& b) {
       if (a.first != b.first) return a.first < b.first;
-      return types_[a.second].it->name < types_[b.second].it->name;
+      return types_[a.second].name_rank < types_[b.second].name_rank;
     });
     if (static_cast<int>(priced.size()) > snap_.options.max_instance_types) {
       priced.resize(std::max(0, snap_.options.max_instance_types));
     }
     std::vector<int> kept;
-    absl::flat_hash_set<std::string> cts;
+    kept.reserve(priced.size());
+    uint64_t ct_bits = 0;
+    std::set<std::string> cts;
+    out.instance_type_options.reserve(priced.size());
     for (const auto& [price, i] : priced) {
       kept.push_back(i);
       out.instance_type_options.push_back(types_[i].it->name);
-      for (const auto& o : types_[i].it->offerings) {
-        if (o.available && OfferingCompatible(o, reqs)) cts.insert(o.capacity_type);
+      for (const auto& o : types_[i].offers) {
+        if (!allowed(types_[i], o)) continue;
+        if (masks_ok_) {
+          ct_bits |= uint64_t{1} << o.capacity_type;
+        } else {
+          cts.insert(types_[i].it->offerings[o.index].capacity_type);
+        }
       }
     }
-    reqs.Add(Requirement::In(std::string(api::kLabelInstanceType), out.instance_type_options));
+    for (size_t b = 0; b < ct_table_.size() && masks_ok_; ++b) {
+      if (ct_bits >> b & 1) cts.insert(ct_table_[b]);
+    }
+    reqs.Erase(api::kLabelInstanceType);  // replaced by the options (which satisfy it)
     reqs.Add(Requirement::In(std::string(api::kLabelCapacityType), {cts.begin(), cts.end()}));
 
     // Labels: template labels, NodePool/NodeClass, and custom keys resolved to one value.
@@ -1106,8 +1227,10 @@ class Scheduler {
     for (std::string_view ct :
          {api::kCapacityTypeReserved, api::kCapacityTypeSpot, api::kCapacityTypeOnDemand}) {
       for (int i : launchable) {
-        for (const auto& o : types_[i].it->offerings) {
-          if (o.capacity_type != ct || !o.available || !OfferingCompatible(o, reqs)) continue;
+        for (const auto& ob : types_[i].offers) {
+          if (!allowed(types_[i], ob)) continue;
+          const Offering& o = types_[i].it->offerings[ob.index];
+          if (o.capacity_type != ct) continue;
           if (best_o == nullptr || o.price < best_o->price ||
               (o.price == best_o->price && best_it == types_[i].it && o.zone < best_o->zone)) {
             best_o = &o;
@@ -1127,6 +1250,18 @@ class Scheduler {
       out.allocatable = best_it->Allocatable();
     }
     out.requirements = reqs.ToSelector();
+    // The instance-type requirement: the kept options in name order, at its key's position.
+    std::vector<int> by_name = kept;
+    std::sort(by_name.begin(), by_name.end(),
+              [&](int a, int b) { return types_[a].name_rank < types_[b].name_rank; });
+    api::NodeSelectorRequirement itr;
+    itr.key = std::string(api::kLabelInstanceType);
+    itr.operator_ = "In";
+    itr.values.reserve(by_name.size());
+    for (int i : by_name) itr.values.push_back(types_[i].it->name);
+    auto pos = std::find_if(out.requirements.begin(), out.requirements.end(),
+                            [&](const api::NodeSelectorRequirement& r) { return r.key > itr.key; });
+    out.requirements.insert(pos, std::move(itr));
     return out;
   }
 
@@ -1157,6 +1292,8 @@ class Scheduler {
   int nodes_idx_ = 0;
   int cpu_idx_ = 0;
   std::vector<ITData> types_;
+  std::vector<std::string> zone_table_, ct_table_;  // bit positions of OfferBits
+  bool masks_ok_ = true;                            // at most 64 zones and capacity types
   std::vector<Vec> daemon_requests_;  // per DaemonSet, its pod's requests (pods: 1 included)
   std::vector<Template> templates_;
   bool have_node_pools_ = false;

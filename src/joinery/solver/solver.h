@@ -50,6 +50,13 @@ struct Snapshot {
   // NodeClaims launched or launching whose Node has not registered yet; they take pods like nodes.
   std::vector<api::NodeClaim> node_claims;
   std::vector<api::DaemonSet> daemon_sets;
+  // Storage objects, for volume topology and attach limits (scheduling/volumes.h): the claims of
+  // the pods above and of the existing nodes' pods, their volumes and classes, and the CSINodes of
+  // existing nodes (metadata.name = node name).
+  std::vector<api::PersistentVolumeClaim> persistent_volume_claims;
+  std::vector<api::PersistentVolume> persistent_volumes;
+  std::vector<api::StorageClass> storage_classes;
+  std::vector<api::CSINode> csi_nodes;
   Options options;
 };
 

@@ -368,7 +368,6 @@ std::string Topology::Error(const Group& g, const Requirement& pod_domains,
 absl::StatusOr<Requirement> Topology::Next(const Group& g, const api::Pod& pod,
                                            const Requirements& pod_reqs,
                                            const NodeView& node) const {
-  Requirement pod_domains = pod_reqs.Get(g.key);
   bool self = Selects(g, pod);
   if (g.key_index < 0) {
     // Hostname: the node is its own domain; a new NodeClaim is a fresh, empty one.
@@ -388,6 +387,7 @@ absl::StatusOr<Requirement> Topology::Next(const Group& g, const api::Pod& pod,
     if (ok) return Requirement::Exists(g.key);
     return Requirement::DoesNotExist(g.key);
   }
+  const Requirement pod_domains = pod_reqs.Get(g.key);
   const KeyDomains& kd = keys_[g.key_index];
   const int n = static_cast<int>(kd.values.size());
   switch (g.type) {
@@ -449,18 +449,26 @@ absl::StatusOr<Requirement> Topology::Next(const Group& g, const api::Pod& pod,
 absl::StatusOr<Requirements> Topology::DomainRequirements(const api::Pod& pod, const PodTopology& pt,
                                                     const ActiveTerms& active,
                                                     const scheduling::Requirements& pod_reqs,
-                                                    const NodeView& node) const {
+                                                    const NodeView& node, bool explain) const {
   scheduling::Requirements out;
   auto apply = [&](int id) -> absl::Status {
     const Group& g = groups_[id];
     auto r = Next(g, pod, pod_reqs, node);
     if (!r.ok()) return r.status();
+    if (!explain && r->IsDoesNotExist()) {
+      return absl::InvalidArgumentError("unsatisfiable topology constraint");
+    }
+    if (g.key_index < 0) {  // hostname: the node's own domain, nothing to add
+      if (!r->IsDoesNotExist()) return absl::OkStatus();
+      return absl::InvalidArgumentError(Error(g, pod_reqs.Get(g.key), node));
+    }
     Requirement merged = node.reqs->Get(g.key).Intersection(*r);
     if (const Requirement* prev = out.Find(g.key)) merged = merged.Intersection(*prev);
     if (merged.IsDoesNotExist()) {
+      if (!explain) return absl::InvalidArgumentError("unsatisfiable topology constraint");
       return absl::InvalidArgumentError(Error(g, pod_reqs.Get(g.key), node));
     }
-    if (g.key_index >= 0) out.Add(*r);
+    out.Add(*r);
     return absl::OkStatus();
   };
   for (int id : pt.required) RETURN_IF_ERROR(apply(id));

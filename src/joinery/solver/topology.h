@@ -96,12 +96,14 @@ class Topology {
 
   // Phase 4: the requirements the pod's topology adds on `node` (Karpenter's AddRequirements), or
   // InvalidArgument "unsatisfiable topology constraint for …". `pod_reqs` are the pod's node
-  // requirements in this attempt.
+  // requirements in this attempt. explain=false skips building the message (callers that only
+  // need yes/no).
   absl::StatusOr<scheduling::Requirements> DomainRequirements(const api::Pod& pod,
                                                         const PodTopology& pt,
                                                         const ActiveTerms& active,
                                                         const scheduling::Requirements& pod_reqs,
-                                                        const NodeView& node) const;
+                                                        const NodeView& node,
+                                                        bool explain = true) const;
   // Records a committed placement; `node.reqs` are the node's requirements after the placement.
   void Record(const api::Pod& pod, const PodTopology& pt, const NodeView& node);
 
