@@ -827,6 +827,7 @@ class Scheduler {
                            const std::vector<api::Toleration>& tols,
                            const internal::ActiveTerms& active) {
     for (auto& n : nodes_) {
+      if (!topo_.HostnameAllows(pod.topo, active, n.slot)) continue;
       if (!scheduling::CheckTaints(n.taints, tols).ok()) continue;
       if (!FitsVec(pod.requests, n.available)) continue;
       if (!n.reqs.Compatible(preqs, api::WellKnownLabels()).ok()) continue;
@@ -852,7 +853,10 @@ class Scheduler {
   };
 
   // A reason-less rejection for callers that discard it (building messages is costly).
-  static absl::Status Rejected() { return absl::InvalidArgumentError("rejected"); }
+  static absl::Status Rejected() {
+    static const absl::Status kRejected = absl::InvalidArgumentError("rejected");
+    return kRejected;
+  }
 
   // Zone and capacity-type bitmasks of what `reqs` allows (all bits when unconstrained).
   uint64_t Mask(const Requirements& reqs, std::string_view key,
@@ -997,14 +1001,22 @@ class Scheduler {
                            const std::vector<api::Toleration>& tols,
                            const internal::ActiveTerms& active) {
     // Emptiest first; ties in creation order.
-    for (const auto& [count, ci] : by_load_) {
+    for (size_t pos = 0; pos < by_load_.size(); ++pos) {
+      const int ci = by_load_[pos];
       Claim& c = claims_[ci];
+      if (!topo_.HostnameAllows(pod.topo, active, c.slot)) continue;
       if (!FitsSum(c.requests, pod.requests, c.max_room)) continue;  // cannot fit any option
       auto r = CanAdd(c, pod, preqs, tols, active, /*explain=*/false);
       if (!r.ok()) continue;
-      by_load_.erase({count, ci});  // invalidates the loop; we return below
       Commit(c, pod, pod_index, *std::move(r));
-      by_load_.emplace(static_cast<int>(c.pods.size()), ci);
+      // One more pod: move right past the claims with at most as many (lower index first).
+      auto before = [&](int a, int b) {
+        size_t la = claims_[a].pods.size(), lb = claims_[b].pods.size();
+        return la != lb ? la < lb : a < b;
+      };
+      auto it = by_load_.begin() + static_cast<std::ptrdiff_t>(pos);
+      auto dest = std::upper_bound(it + 1, by_load_.end(), ci, before);
+      std::rotate(it, it + 1, dest);
       return absl::OkStatus();
     }
     return absl::NotFoundError("no in-flight nodeclaim");
@@ -1066,8 +1078,13 @@ class Scheduler {
         }
         ChargeLimits(pool, hi);
       }
-      by_load_.emplace(static_cast<int>(c.pods.size()), static_cast<int>(claims_.size()));
+      const int ci = static_cast<int>(claims_.size());
       claims_.push_back(std::move(c));
+      auto before = [&](int a, int b) {
+        size_t la = claims_[a].pods.size(), lb = claims_[b].pods.size();
+        return la != lb ? la < lb : a < b;
+      };
+      by_load_.insert(std::upper_bound(by_load_.begin(), by_load_.end(), ci, before), ci);
       return absl::OkStatus();
     }
     return absl::InvalidArgumentError(StrJoin(errs, "; "));
@@ -1075,6 +1092,10 @@ class Scheduler {
 
   absl::Status Add(const PodData& pod, int pod_index, const Requirements& preqs,
                    const std::vector<api::Toleration>& tols, const internal::ActiveTerms& active) {
+    // A term no domain can satisfy fails everywhere: let a new NodeClaim explain why.
+    if (!pod.topo.empty() && !topo_.Feasible(pod.topo, active, preqs)) {
+      return TryNew(pod, pod_index, preqs, tols, active);
+    }
     if (TryExisting(pod, preqs, tols, active).ok()) return absl::OkStatus();
     if (TryInflight(pod, pod_index, preqs, tols, active).ok()) return absl::OkStatus();
     return TryNew(pod, pod_index, preqs, tols, active);
@@ -1302,7 +1323,7 @@ class Scheduler {
   std::vector<NodeState> nodes_;
   std::vector<PodData> pods_;
   std::vector<Claim> claims_;
-  std::set<std::pair<int, int>> by_load_;  // (pods, claim index): in-flight order, emptiest first
+  std::vector<int> by_load_;  // claim indices by (pods, index): in-flight order, emptiest first
   internal::Topology topo_;
   int claim_slot_base_ = 0;
   int next_hostname_ = 0;

@@ -278,6 +278,9 @@ bool Topology::Selects(const Group& g, const api::Pod& pod) const {
 
 void Topology::Link(const api::Pod& pod, PodTopology& pt) const {
   if (groups_.empty()) return;
+  auto hostname = [&](const std::vector<int>& ids) {
+    return std::any_of(ids.begin(), ids.end(), [&](int id) { return groups_[id].key_index < 0; });
+  };
   std::vector<int> candidates = unindexed_;
   for (const auto& [k, v] : pod.metadata.labels) {
     auto it = by_label_.find(StrCat(k, "=", v));
@@ -289,6 +292,78 @@ void Topology::Link(const api::Pod& pod, PodTopology& pt) const {
     if (!Selects(g, pod)) continue;
     (g.inverse ? pt.inverse_blocking : pt.counts_toward).push_back(id);
   }
+  pt.any_hostname = hostname(pt.required) || hostname(pt.preferred_affinity) ||
+                    hostname(pt.preferred_anti) || hostname(pt.schedule_anyway) ||
+                    hostname(pt.inverse_blocking);
+}
+
+template <typename F>
+bool Topology::ForEachActive(const PodTopology& pt, const ActiveTerms& active, F&& f) {
+  for (int id : pt.required) {
+    if (!f(id)) return false;
+  }
+  for (size_t i = active.affinity_dropped; i < pt.preferred_affinity.size(); ++i) {
+    if (!f(pt.preferred_affinity[i])) return false;
+  }
+  for (size_t i = active.anti_dropped; i < pt.preferred_anti.size(); ++i) {
+    if (!f(pt.preferred_anti[i])) return false;
+  }
+  for (size_t i = active.anyway_dropped; i < pt.schedule_anyway.size(); ++i) {
+    if (!f(pt.schedule_anyway[i])) return false;
+  }
+  for (int id : pt.inverse_blocking) {
+    if (!f(id)) return false;
+  }
+  return true;
+}
+
+bool Topology::SelfSelecting(const PodTopology& pt, int id) const {
+  return std::binary_search(pt.counts_toward.begin(), pt.counts_toward.end(), id);
+}
+
+bool Topology::HostnameAllows(const PodTopology& pt, const ActiveTerms& active, int slot) const {
+  if (!pt.any_hostname) return true;
+  return ForEachActive(pt, active, [&](int id) {
+    const Group& g = groups_[id];
+    if (g.key_index >= 0) return true;
+    int32_t c = Count(g, slot);
+    switch (g.type) {
+      case TopologyType::kSpread:
+        return c + (SelfSelecting(pt, id) ? 1 : 0) <= g.max_skew;
+      case TopologyType::kAffinity:
+        return c > 0 || (g.nonzero == 0 && SelfSelecting(pt, id));
+      case TopologyType::kAntiAffinity:
+        return c == 0;
+    }
+    return true;
+  });
+}
+
+bool Topology::Feasible(const PodTopology& pt, const ActiveTerms& active,
+                        const scheduling::Requirements& pod_reqs) const {
+  return ForEachActive(pt, active, [&](int id) {
+    const Group& g = groups_[id];
+    if (g.key_index < 0) return true;  // a new node is always a fresh hostname domain
+    const KeyDomains& kd = keys_[g.key_index];
+    const Requirement* pr = pod_reqs.Find(g.key);
+    const int n = static_cast<int>(kd.values.size());
+    switch (g.type) {
+      case TopologyType::kAntiAffinity:
+        for (int d = 0; d < n; ++d) {
+          if (Count(g, d) == 0 && (pr == nullptr || pr->Has(kd.values[d]))) return true;
+        }
+        return false;
+      case TopologyType::kAffinity:
+        if (SelfSelecting(pt, id)) return true;  // may bootstrap a domain
+        for (int d = 0; d < n; ++d) {
+          if (Count(g, d) > 0 && (pr == nullptr || pr->Has(kd.values[d]))) return true;
+        }
+        return false;
+      case TopologyType::kSpread:
+        return true;  // depends on the node's domains; decided per node
+    }
+    return true;
+  });
 }
 
 bool Topology::NodeFilterMatches(const Group& g, const NodeView& node) const {

@@ -41,6 +41,7 @@ struct PodTopology {
   std::vector<int> counts_toward;        // groups whose selector selects this pod
   std::vector<int> inverse_blocking;     // inverse anti-affinity groups that select this pod
   std::vector<int> inverse_owned;        // inverse groups of this pod's required anti-affinity
+  bool any_hostname = false;             // some group above uses the hostname key
   bool empty() const {
     return required.empty() && preferred_affinity.empty() && preferred_anti.empty() &&
            schedule_anyway.empty() && counts_toward.empty() && inverse_blocking.empty() &&
@@ -104,6 +105,12 @@ class Topology {
                                                         const scheduling::Requirements& pod_reqs,
                                                         const NodeView& node,
                                                         bool explain = true) const;
+  // Fast, exact pre-checks. HostnameAllows: the pod's hostname-keyed terms allow the node's slot
+  // (what DomainRequirements would decide for them). Feasible: false when some keyed term allows
+  // no domain anywhere, whatever the node (then no placement can succeed).
+  bool HostnameAllows(const PodTopology& pt, const ActiveTerms& active, int slot) const;
+  bool Feasible(const PodTopology& pt, const ActiveTerms& active,
+                const scheduling::Requirements& pod_reqs) const;
   // Records a committed placement; `node.reqs` are the node's requirements after the placement.
   void Record(const api::Pod& pod, const PodTopology& pt, const NodeView& node);
 
@@ -143,6 +150,9 @@ class Topology {
   void Bump(Group& g, int domain);
   // The node's possible domains for a keyed group (ids), or its slot for hostname.
   std::vector<int> NodeDomains(const Group& g, const NodeView& node) const;
+  template <typename F>
+  static bool ForEachActive(const PodTopology& pt, const ActiveTerms& active, F&& f);
+  bool SelfSelecting(const PodTopology& pt, int id) const;
   absl::StatusOr<scheduling::Requirement> Next(const Group& g, const api::Pod& pod,
                                                const scheduling::Requirements& pod_reqs,
                                                const NodeView& node) const;
