@@ -526,8 +526,25 @@ absl::StatusOr<Requirements> Topology::DomainRequirements(const api::Pod& pod, c
                                                     const scheduling::Requirements& pod_reqs,
                                                     const NodeView& node, bool explain) const {
   scheduling::Requirements out;
+  // Keyed groups with at most 64 domains run on bitmasks (no allocation on a rejection); the
+  // resulting requirements are built once at the end.
+  std::vector<std::pair<int, uint64_t>> masks;  // key index → allowed domains
   auto apply = [&](int id) -> absl::Status {
     const Group& g = groups_[id];
+    if (g.key_index >= 0 && keys_[g.key_index].values.size() <= 64) {
+      uint64_t m = NextMask(g, pt, id, pod_reqs, node);
+      auto it = std::find_if(masks.begin(), masks.end(),
+                             [&](const auto& e) { return e.first == g.key_index; });
+      if (it == masks.end()) {
+        masks.emplace_back(g.key_index, m);
+        it = masks.end() - 1;
+      } else {
+        it->second &= m;
+      }
+      if (it->second != 0) return absl::OkStatus();
+      if (!explain) return absl::InvalidArgumentError("unsatisfiable topology constraint");
+      return absl::InvalidArgumentError(Error(g, pod_reqs.Get(g.key), node));
+    }
     auto r = Next(g, pod, pod_reqs, node);
     if (!r.ok()) return r.status();
     if (!explain && r->IsDoesNotExist()) {
@@ -554,7 +571,104 @@ absl::StatusOr<Requirements> Topology::DomainRequirements(const api::Pod& pod, c
   for (size_t i = active.anyway_dropped; i < pt.schedule_anyway.size(); ++i)
     RETURN_IF_ERROR(apply(pt.schedule_anyway[i]));
   for (int id : pt.inverse_blocking) RETURN_IF_ERROR(apply(id));
+  for (const auto& [ki, m] : masks) {
+    const KeyDomains& kd = keys_[ki];
+    std::vector<std::string> values;
+    for (size_t d = 0; d < kd.values.size(); ++d) {
+      if (m >> d & 1) values.push_back(kd.values[d]);
+    }
+    Requirement r = Requirement::In(kd.key, std::move(values));
+    if (const Requirement* prev = out.Find(kd.key)) {
+      if (prev->Intersection(r).IsDoesNotExist()) {
+        return absl::InvalidArgumentError("unsatisfiable topology constraint");
+      }
+    }
+    out.Add(r);
+  }
   return out;
+}
+
+uint64_t Topology::NodeMask(const Group& g, const NodeView& node) const {
+  const KeyDomains& kd = keys_[g.key_index];
+  const Requirement* r = node.reqs->Find(g.key);
+  uint64_t m = 0;
+  if (r != nullptr && !r->complement()) {
+    for (const auto& v : r->values()) {
+      auto it = kd.index.find(v);
+      if (it != kd.index.end()) m |= uint64_t{1} << it->second;
+    }
+    return m;
+  }
+  for (size_t d = 0; d < kd.values.size(); ++d) {
+    if (r == nullptr || r->Has(kd.values[d])) m |= uint64_t{1} << d;
+  }
+  return m;
+}
+
+// The domains the group allows on `node` (already intersected with the node's own), as a bitmask;
+// the same decisions as Next().
+uint64_t Topology::NextMask(const Group& g, const PodTopology& pt, int id,
+                            const scheduling::Requirements& pod_reqs,
+                            const NodeView& node) const {
+  const KeyDomains& kd = keys_[g.key_index];
+  const int n = static_cast<int>(kd.values.size());
+  const Requirement* pr = pod_reqs.Find(g.key);
+  auto pod_allows = [&](int d) { return pr == nullptr || pr->Has(kd.values[d]); };
+  const bool self = SelfSelecting(pt, id);
+  const uint64_t node_mask = NodeMask(g, node);
+  switch (g.type) {
+    case TopologyType::kSpread: {
+      int64_t min = std::numeric_limits<int32_t>::max();
+      int32_t supported = 0;
+      for (int d = 0; d < n; ++d) {
+        if (g.honor_affinity && !pod_allows(d)) continue;
+        if (!DomainEligible(g, d)) continue;
+        ++supported;
+        min = std::min<int64_t>(min, Count(g, d));
+      }
+      if (g.min_domains && supported < *g.min_domains) min = 0;
+      int best = -1;
+      int64_t best_count = 0;
+      for (int d = 0; d < n; ++d) {
+        if (!(node_mask >> d & 1)) continue;
+        int64_t c = Count(g, d) + (self ? 1 : 0);
+        if (c - min > g.max_skew) continue;
+        if (best < 0 || c < best_count || (c == best_count && kd.values[d] < kd.values[best])) {
+          best = d;
+          best_count = c;
+        }
+      }
+      return best < 0 ? 0 : uint64_t{1} << best;
+    }
+    case TopologyType::kAffinity: {
+      uint64_t options = 0;
+      for (int d = 0; d < n; ++d) {
+        if (Count(g, d) > 0 && pod_allows(d)) options |= uint64_t{1} << d;
+      }
+      if (options == 0 && self) {
+        // Bootstrap: the first matching pod picks a domain, preferably one the node is in.
+        int pick = -1;
+        for (int d = 0; d < n; ++d) {
+          if ((node_mask >> d & 1) && pod_allows(d) &&
+              (pick < 0 || kd.values[d] < kd.values[pick]))
+            pick = d;
+        }
+        for (int d = 0; d < n && pick < 0; ++d) {
+          if (pod_allows(d)) pick = d;
+        }
+        if (pick >= 0) options = uint64_t{1} << pick;
+      }
+      return options & node_mask;
+    }
+    case TopologyType::kAntiAffinity: {
+      uint64_t options = 0;
+      for (int d = 0; d < n; ++d) {
+        if ((node_mask >> d & 1) && Count(g, d) == 0 && pod_allows(d)) options |= uint64_t{1} << d;
+      }
+      return options;
+    }
+  }
+  return 0;
 }
 
 void Topology::Record(const api::Pod& pod, const PodTopology& pt, const NodeView& node) {

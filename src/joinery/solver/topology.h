@@ -150,6 +150,9 @@ class Topology {
   void Bump(Group& g, int domain);
   // The node's possible domains for a keyed group (ids), or its slot for hostname.
   std::vector<int> NodeDomains(const Group& g, const NodeView& node) const;
+  uint64_t NodeMask(const Group& g, const NodeView& node) const;
+  uint64_t NextMask(const Group& g, const PodTopology& pt, int id,
+                    const scheduling::Requirements& pod_reqs, const NodeView& node) const;
   template <typename F>
   static bool ForEachActive(const PodTopology& pt, const ActiveTerms& active, F&& f);
   bool SelfSelecting(const PodTopology& pt, int id) const;
