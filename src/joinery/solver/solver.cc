@@ -220,6 +220,7 @@ struct Claim {
   std::vector<int> pods;
   std::vector<scheduling::HostPort> host_ports;  // bound by its pods
   bool min_values_relaxed = false;
+  std::vector<uint64_t> key_masks;  // topology domains of reqs per key (Topology::KeyMasks)
 };
 
 // Which of Karpenter's three instance-type criteria some type met, to explain a failure.
@@ -912,7 +913,8 @@ class Scheduler {
     }
     if (!pod.topo.empty()) {
       // Topology last: it may collapse the NodeClaim's domains to one.
-      internal::NodeView view{c.slot, reqs, &t.pool->template_.spec.taints};
+      internal::NodeView view{c.slot, reqs, &t.pool->template_.spec.taints,
+                              reqs == &c.reqs && !c.key_masks.empty() ? &c.key_masks : nullptr};
       auto treqs = topo_.DomainRequirements(*pod.pod, pod.topo, active, preqs, view, explain);
       if (!treqs.ok()) return explain ? treqs.status() : Rejected();
       if (!treqs->empty()) {
@@ -983,9 +985,13 @@ class Scheduler {
     c.host_ports.insert(c.host_ports.end(), pod.host_ports.begin(), pod.host_ports.end());
     c.pods.push_back(pod_index);
     const Template& t = templates_[c.tmpl];
-    if (!pod.topo.empty()) {
-      topo_.Record(*pod.pod, pod.topo,
-                   internal::NodeView{c.slot, &c.reqs, &t.pool->template_.spec.taints});
+    if (!topo_.empty()) {
+      c.key_masks = topo_.KeyMasks(c.reqs);
+      if (!pod.topo.empty()) {
+        topo_.Record(*pod.pod, pod.topo,
+                     internal::NodeView{c.slot, &c.reqs, &t.pool->template_.spec.taints,
+                                        &c.key_masks});
+      }
     }
     if (!options_changed) return;  // options only shrink: same size, same set
     c.max_room.assign(res_.size(), 0);

@@ -588,9 +588,25 @@ absl::StatusOr<Requirements> Topology::DomainRequirements(const api::Pod& pod, c
   return out;
 }
 
+std::vector<uint64_t> Topology::KeyMasks(const scheduling::Requirements& reqs) const {
+  std::vector<uint64_t> out(keys_.size(), ~uint64_t{0});
+  NodeView view{-1, &reqs, nullptr, nullptr};
+  for (size_t k = 0; k < keys_.size(); ++k) {
+    if (keys_[k].values.size() <= 64) out[k] = KeyMask(static_cast<int>(k), view);
+  }
+  return out;
+}
+
 uint64_t Topology::NodeMask(const Group& g, const NodeView& node) const {
-  const KeyDomains& kd = keys_[g.key_index];
-  const Requirement* r = node.reqs->Find(g.key);
+  if (node.key_masks != nullptr && g.key_index < static_cast<int>(node.key_masks->size())) {
+    return (*node.key_masks)[g.key_index];
+  }
+  return KeyMask(g.key_index, node);
+}
+
+uint64_t Topology::KeyMask(int key_index, const NodeView& node) const {
+  const KeyDomains& kd = keys_[key_index];
+  const Requirement* r = node.reqs->Find(kd.key);
   uint64_t m = 0;
   if (r != nullptr && !r->complement()) {
     for (const auto& v : r->values()) {

@@ -61,6 +61,8 @@ struct NodeView {
   int slot = -1;
   const scheduling::Requirements* reqs = nullptr;
   const std::vector<api::Taint>* taints = nullptr;
+  // Optional cache of the node's domains per key index (KeyMasks(reqs)); null = compute.
+  const std::vector<uint64_t>* key_masks = nullptr;
 };
 
 class Topology {
@@ -105,6 +107,9 @@ class Topology {
                                                         const scheduling::Requirements& pod_reqs,
                                                         const NodeView& node,
                                                         bool explain = true) const;
+  // The domains `reqs` allow for every key (bitmask per key index; all ones past 64 domains), for
+  // NodeView::key_masks.
+  std::vector<uint64_t> KeyMasks(const scheduling::Requirements& reqs) const;
   // Fast, exact pre-checks. HostnameAllows: the pod's hostname-keyed terms allow the node's slot
   // (what DomainRequirements would decide for them). Feasible: false when some keyed term allows
   // no domain anywhere, whatever the node (then no placement can succeed).
@@ -151,6 +156,7 @@ class Topology {
   // The node's possible domains for a keyed group (ids), or its slot for hostname.
   std::vector<int> NodeDomains(const Group& g, const NodeView& node) const;
   uint64_t NodeMask(const Group& g, const NodeView& node) const;
+  uint64_t KeyMask(int key_index, const NodeView& node) const;
   uint64_t NextMask(const Group& g, const PodTopology& pt, int id,
                     const scheduling::Requirements& pod_reqs, const NodeView& node) const;
   template <typename F>
