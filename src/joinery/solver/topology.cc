@@ -528,20 +528,25 @@ absl::StatusOr<Requirements> Topology::DomainRequirements(const api::Pod& pod, c
   scheduling::Requirements out;
   // Keyed groups with at most 64 domains run on bitmasks (no allocation on a rejection); the
   // resulting requirements are built once at the end.
-  std::vector<std::pair<int, uint64_t>> masks;  // key index → allowed domains
+  struct KeyMaskState {
+    int key_index;
+    uint64_t allowed;
+    uint64_t node;
+  };
+  std::vector<KeyMaskState> masks;
   auto apply = [&](int id) -> absl::Status {
     const Group& g = groups_[id];
     if (g.key_index >= 0 && keys_[g.key_index].values.size() <= 64) {
       uint64_t m = NextMask(g, pt, id, pod_reqs, node);
       auto it = std::find_if(masks.begin(), masks.end(),
-                             [&](const auto& e) { return e.first == g.key_index; });
+                             [&](const auto& e) { return e.key_index == g.key_index; });
       if (it == masks.end()) {
-        masks.emplace_back(g.key_index, m);
+        masks.push_back({g.key_index, m, NodeMask(g, node)});
         it = masks.end() - 1;
       } else {
-        it->second &= m;
+        it->allowed &= m;
       }
-      if (it->second != 0) return absl::OkStatus();
+      if (it->allowed != 0) return absl::OkStatus();
       if (!explain) return absl::InvalidArgumentError("unsatisfiable topology constraint");
       return absl::InvalidArgumentError(Error(g, pod_reqs.Get(g.key), node));
     }
@@ -571,7 +576,8 @@ absl::StatusOr<Requirements> Topology::DomainRequirements(const api::Pod& pod, c
   for (size_t i = active.anyway_dropped; i < pt.schedule_anyway.size(); ++i)
     RETURN_IF_ERROR(apply(pt.schedule_anyway[i]));
   for (int id : pt.inverse_blocking) RETURN_IF_ERROR(apply(id));
-  for (const auto& [ki, m] : masks) {
+  for (const auto& [ki, m, node_mask] : masks) {
+    if ((node_mask & ~m) == 0) continue;  // the node's domains are all allowed: nothing narrows
     const KeyDomains& kd = keys_[ki];
     std::vector<std::string> values;
     for (size_t d = 0; d < kd.values.size(); ++d) {
