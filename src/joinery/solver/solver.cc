@@ -1006,6 +1006,32 @@ class Scheduler {
   absl::Status TryInflight(const PodData& pod, int pod_index, const Requirements& preqs,
                            const std::vector<api::Toleration>& tols,
                            const internal::ActiveTerms& active) {
+    auto before = [&](int a, int b) {
+      size_t la = claims_[a].pods.size(), lb = claims_[b].pods.size();
+      return la != lb ? la < lb : a < b;
+    };
+    // A hostname term that has closed most NodeClaims to this pod: try only the open ones.
+    if (const std::vector<int>* open = topo_.CandidateSlots(pod.topo, active);
+        open != nullptr && open->size() * 4 < by_load_.size()) {
+      std::vector<int> cands;
+      for (int slot : *open) {
+        if (slot >= claim_slot_base_) cands.push_back(slot - claim_slot_base_);
+      }
+      std::sort(cands.begin(), cands.end(), before);
+      for (int ci : cands) {
+        Claim& c = claims_[ci];
+        if (!topo_.HostnameAllows(pod.topo, active, c.slot)) continue;
+        if (!FitsSum(c.requests, pod.requests, c.max_room)) continue;
+        auto r = CanAdd(c, pod, preqs, tols, active, /*explain=*/false);
+        if (!r.ok()) continue;
+        auto it = std::lower_bound(by_load_.begin(), by_load_.end(), ci, before);
+        Commit(c, pod, pod_index, *std::move(r));
+        auto dest = std::upper_bound(it + 1, by_load_.end(), ci, before);
+        std::rotate(it, it + 1, dest);
+        return absl::OkStatus();
+      }
+      return absl::NotFoundError("no in-flight nodeclaim");
+    }
     // Emptiest first; ties in creation order.
     for (size_t pos = 0; pos < by_load_.size(); ++pos) {
       const int ci = by_load_[pos];
@@ -1016,10 +1042,6 @@ class Scheduler {
       if (!r.ok()) continue;
       Commit(c, pod, pod_index, *std::move(r));
       // One more pod: move right past the claims with at most as many (lower index first).
-      auto before = [&](int a, int b) {
-        size_t la = claims_[a].pods.size(), lb = claims_[b].pods.size();
-        return la != lb ? la < lb : a < b;
-      };
       auto it = by_load_.begin() + static_cast<std::ptrdiff_t>(pos);
       auto dest = std::upper_bound(it + 1, by_load_.end(), ci, before);
       std::rotate(it, it + 1, dest);
@@ -1091,6 +1113,7 @@ class Scheduler {
         return la != lb ? la < lb : a < b;
       };
       by_load_.insert(std::upper_bound(by_load_.begin(), by_load_.end(), ci, before), ci);
+      topo_.OpenSlot(claims_[ci].slot);
       return absl::OkStatus();
     }
     return absl::InvalidArgumentError(StrJoin(errs, "; "));

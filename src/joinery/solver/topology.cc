@@ -119,7 +119,13 @@ int Topology::Intern(Group g, std::string identity) {
   auto it = by_identity_.find(identity);
   if (it != by_identity_.end()) return it->second;
   int id = static_cast<int>(groups_.size());
-  if (g.key != api::kLabelHostname) g.key_index = KeyIndex(g.key);
+  if (g.key != api::kLabelHostname) {
+    g.key_index = KeyIndex(g.key);
+  } else if (!g.inverse && g.type == TopologyType::kAntiAffinity) {
+    g.limit = 1;
+  } else if (g.type == TopologyType::kSpread) {
+    g.limit = g.max_skew;  // a self-selecting owner needs count + 1 <= maxSkew
+  }
   if (!g.selector.match_labels.empty()) {
     const auto& [k, v] = *g.selector.match_labels.begin();
     by_label_[StrCat(k, "=", v)].push_back(id);
@@ -261,6 +267,30 @@ void Topology::AddDomain(std::string_view key, std::string_view value,
   }
   auto& prov = kd.providers[it->second];
   if (std::find(prov.begin(), prov.end(), taints) == prov.end()) prov.push_back(taints);
+}
+
+void Topology::OpenSlot(int slot) {
+  for (Group& g : groups_) {
+    if (g.limit > 0 && Count(g, slot) < g.limit) g.open_slots.push_back(slot);
+  }
+}
+
+const std::vector<int>* Topology::CandidateSlots(const PodTopology& pt,
+                                                 const ActiveTerms& active) const {
+  if (!pt.any_hostname) return nullptr;
+  const Group* best = nullptr;
+  ForEachActive(pt, active, [&](int id) {
+    const Group& g = groups_[id];
+    if (g.limit == 0 || g.inverse) return true;
+    if (g.type == TopologyType::kSpread && !SelfSelecting(pt, id)) return true;
+    auto& open = g.open_slots;
+    open.erase(std::remove_if(open.begin(), open.end(),
+                              [&](int slot) { return Count(g, slot) >= g.limit; }),
+               open.end());
+    if (best == nullptr || open.size() < best->open_slots.size()) best = &g;
+    return true;
+  });
+  return best == nullptr ? nullptr : &best->open_slots;
 }
 
 void Topology::NameSlot(int slot, std::string name) {

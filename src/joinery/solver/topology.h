@@ -90,6 +90,12 @@ class Topology {
                  const std::vector<api::Taint>* taints);
   // Hostname slots are registered implicitly; names are for messages.
   void NameSlot(int slot, std::string name);
+  // A node or NodeClaim that may take pods from now on (feeds CandidateSlots).
+  void OpenSlot(int slot);
+  // When one of the pod's active hostname terms (self anti-affinity or a self-selecting spread)
+  // leaves only a few slots open, those slots (a superset of the ones the pod may use, unordered);
+  // otherwise null.
+  const std::vector<int>* CandidateSlots(const PodTopology& pt, const ActiveTerms& active) const;
 
   // Phase 3: fills counts_toward and inverse_blocking of `pt` for `pod`.
   void Link(const api::Pod& pod, PodTopology& pt) const;
@@ -136,6 +142,10 @@ class Topology {
     bool honor_taints = false;
     std::vector<api::Toleration> tolerations;
     std::vector<int32_t> counts;  // per domain id (keyed) or per slot (hostname)
+    // Hostname anti-affinity and spread groups: slots whose count is below `limit` (compacted
+    // lazily; may hold slots that have since filled up).
+    mutable std::vector<int> open_slots;
+    int32_t limit = 0;  // 0: not tracked
     int64_t nonzero = 0;          // domains with a count above zero
     const api::Pod* sample_owner = nullptr;
   };
