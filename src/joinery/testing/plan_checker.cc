@@ -1,9 +1,13 @@
 #include "joinery/testing/plan_checker.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "joinery/api/labels.h"
@@ -140,6 +144,585 @@ absl::Status CheckHostPortsOnNode(const std::vector<const api::Pod*>& existing,
   return absl::OkStatus();
 }
 
+// ---- Topology: pod (anti-)affinity and topology spread ----
+//
+// The checks below look only at the final state of the plan (where every pod ends up), never at
+// the order the solver placed pods in. Each rule is a condition the final state must meet whatever
+// that order was, so a violation is a real one; some violations that only an ordering argument
+// could prove are not detected.
+
+// Succeeded, Failed and terminating pods no longer count toward any topology.
+bool Inactive(const api::Pod& p) {
+  return p.status.phase == "Succeeded" || p.status.phase == "Failed" ||
+         p.metadata.deletion_timestamp.has_value();
+}
+
+std::string Sorted(std::vector<std::string> v) {
+  std::sort(v.begin(), v.end());
+  return StrJoin(v, ",");
+}
+
+// Canonical text of a label selector, to compare constraints and print them.
+std::string SelectorString(const api::LabelSelector& sel) {
+  std::vector<std::string> parts;
+  for (const auto& [k, v] : sel.match_labels) parts.push_back(StrCat(k, "=", v));
+  for (const auto& e : sel.match_expressions) {
+    parts.push_back(StrCat(e.key, " ", e.operator_, " [", Sorted(e.values), "]"));
+  }
+  std::sort(parts.begin(), parts.end());
+  parts.erase(std::unique(parts.begin(), parts.end()), parts.end());
+  return StrCat("{", StrJoin(parts, ", "), "}");
+}
+
+// The pods a pod-affinity term or a spread constraint selects, from its owner's point of view.
+struct PodMatcher {
+  bool nothing = false;  // a null label selector selects no pod
+  bool all_namespaces = false;
+  std::set<std::string> namespaces;
+  api::LabelSelector selector;
+
+  bool Matches(const api::Pod& p) const {
+    if (nothing) return false;
+    if (!all_namespaces && !namespaces.contains(p.metadata.namespace_)) return false;
+    return scheduling::SelectorMatches(selector, p.metadata.labels);
+  }
+  std::string ToString() const {
+    if (nothing) return "{nothing}";
+    return StrCat(
+        SelectorString(selector), " in namespaces ",
+        all_namespaces
+            ? std::string("*")
+            : StrJoin(std::vector<std::string>(namespaces.begin(), namespaces.end()), ","));
+  }
+};
+
+// matchLabelKeys add `key In [owner's value]`, mismatchLabelKeys `key NotIn [owner's value]`, for
+// each key the owner carries.
+api::LabelSelector WithLabelKeys(api::LabelSelector sel, const api::Pod& owner,
+                                 const std::vector<std::string>& match,
+                                 const std::vector<std::string>& mismatch) {
+  for (const auto& [keys, op] : {std::pair{&match, "In"}, std::pair{&mismatch, "NotIn"}}) {
+    for (const auto& k : *keys) {
+      auto v = owner.metadata.labels.find(k);
+      if (v == owner.metadata.labels.end()) continue;
+      sel.match_expressions.push_back({.key = k, .operator_ = op, .values = {v->second}});
+    }
+  }
+  return sel;
+}
+
+// nullopt when the term cannot be evaluated from a snapshot: a non-empty namespaceSelector needs
+// the Namespace objects, which the snapshot does not carry. Such terms are not checked.
+std::optional<PodMatcher> TermMatcher(const api::Pod& owner, const api::PodAffinityTerm& t) {
+  PodMatcher m;
+  if (!t.label_selector) {
+    m.nothing = true;
+    return m;
+  }
+  m.selector = WithLabelKeys(*t.label_selector, owner, t.match_label_keys, t.mismatch_label_keys);
+  if (t.namespaces.empty() && !t.namespace_selector) {
+    m.namespaces.insert(owner.metadata.namespace_);
+    return m;
+  }
+  m.namespaces.insert(t.namespaces.begin(), t.namespaces.end());
+  if (t.namespace_selector) {
+    if (!t.namespace_selector->match_labels.empty() ||
+        !t.namespace_selector->match_expressions.empty()) {
+      return std::nullopt;
+    }
+    m.all_namespaces = true;  // an empty namespaceSelector selects every namespace
+  }
+  return m;
+}
+
+PodMatcher SpreadMatcher(const api::Pod& owner, const api::TopologySpreadConstraint& c) {
+  PodMatcher m;
+  if (!c.label_selector) {
+    m.nothing = true;
+    return m;
+  }
+  m.selector = WithLabelKeys(*c.label_selector, owner, c.match_label_keys, {});
+  m.namespaces.insert(owner.metadata.namespace_);
+  return m;
+}
+
+bool HonorsNodeAffinity(const api::TopologySpreadConstraint& c) {
+  return c.node_affinity_policy != "Ignore";
+}
+bool HonorsTaints(const api::TopologySpreadConstraint& c) {
+  return c.node_taints_policy == "Honor";
+}
+
+// Does the pod's own nodeSelector and required node affinity allow `value` for `key`? Keys the
+// pod says nothing about allow every value; with several required terms, one must allow it.
+bool AllowsDomain(const api::Pod& pod, std::string_view key, std::string_view value) {
+  for (const auto& [k, v] : pod.spec.node_selector) {
+    if (api::NormalizeLabelKey(k) == key && v != value) return false;
+  }
+  const auto& aff = pod.spec.affinity;
+  if (!aff || !aff->node_affinity || !aff->node_affinity->required ||
+      aff->node_affinity->required->empty()) {
+    return true;
+  }
+  for (const auto& term : *aff->node_affinity->required) {
+    auto reqs = scheduling::Requirements::FromSelector(term.match_expressions);
+    if (!reqs.ok() || reqs->Get(key).Has(value)) return true;
+  }
+  return false;
+}
+
+// The part of a pod that decides which nodes count for its spread constraint (nodeAffinityPolicy
+// and nodeTaintsPolicy), as text: constraints are only "the same" when this is too.
+std::string NodeFilterString(const api::Pod& pod, const api::TopologySpreadConstraint& c) {
+  std::string out;
+  if (HonorsNodeAffinity(c)) {
+    StrAppend(out, "affinity:");
+    for (const auto& [k, v] : pod.spec.node_selector) StrAppend(out, k, "=", v, ";");
+    const auto& aff = pod.spec.affinity;
+    if (aff && aff->node_affinity && aff->node_affinity->required) {
+      for (const auto& term : *aff->node_affinity->required) {
+        StrAppend(out, "|");
+        for (const auto& r : term.match_expressions) {
+          StrAppend(out, r.key, " ", r.operator_, " [", StrJoin(r.values, ","), "];");
+        }
+      }
+    }
+  }
+  if (HonorsTaints(c)) {
+    StrAppend(out, "taints:");
+    for (const auto& t : pod.spec.tolerations) {
+      StrAppend(out, t.key, " ", t.operator_, " ", t.value, ":", t.effect, ";");
+    }
+  }
+  return out;
+}
+
+// A place pods run: a new NodeClaim, an existing Node or an in-flight NodeClaim.
+struct Location {
+  std::string what;       // "nodeclaim x", "node y", "in-flight nodeclaim z"
+  api::StringMap labels;  // normalized; kubernetes.io/hostname holds the hostname domain
+  const std::vector<api::Taint>* taints = nullptr;
+  bool planned = false;   // labels resolved at launch may be absent
+  bool inflight = false;  // an in-flight NodeClaim: its zone etc. may not be known yet
+};
+
+struct PodAt {
+  const api::Pod* pod;
+  int loc;      // index into the locations
+  bool placed;  // placed by the plan (otherwise already bound to an existing node)
+};
+
+// One value of a topology key that a NodePool or an existing node offers, with the taints a pod
+// meets there (for nodeTaintsPolicy: Honor).
+struct DomainSource {
+  std::string value;
+  const std::vector<api::Taint>* taints;
+};
+
+class TopologyChecker {
+ public:
+  TopologyChecker(const solver::Snapshot& s, const solver::Plan& p,
+                  const std::map<std::string, const api::Pod*, std::less<>>& pending)
+      : snap_(s), plan_(p), pending_(pending) {}
+
+  absl::Status Run() {
+    BuildLocations();
+    if (absl::Status s = CheckAntiAffinity(); !s.ok()) return s;
+    if (absl::Status s = CheckInverseAntiAffinity(); !s.ok()) return s;
+    if (absl::Status s = CheckAffinity(); !s.ok()) return s;
+    return CheckSpread();
+  }
+
+ private:
+  void BuildLocations() {
+    auto add_pods = [&](int loc, const std::vector<std::string>& keys) {
+      for (const auto& key : keys) {
+        if (auto it = pending_.find(key); it != pending_.end())
+          pods_.push_back({it->second, loc, true});
+      }
+    };
+    for (const auto& nc : plan_.node_claims) {
+      Location l{StrCat("nodeclaim ", nc.name), Normalize(nc.labels), &nc.taints, true, false};
+      l.labels[std::string(api::kLabelHostname)] = nc.name;  // a new node is its own host domain
+      locs_.push_back(std::move(l));
+      add_pods(static_cast<int>(locs_.size()) - 1, nc.pods);
+    }
+    std::map<std::string, int, std::less<>> nodes, claims;
+    for (const auto& n : snap_.nodes) {
+      Location l{StrCat("node ", n.node.metadata.name), Normalize(n.node.metadata.labels),
+                 &n.node.taints, false, false};
+      l.labels.emplace(std::string(api::kLabelHostname), n.node.metadata.name);
+      locs_.push_back(std::move(l));
+      int loc = static_cast<int>(locs_.size()) - 1;
+      nodes.emplace(n.node.metadata.name, loc);
+      for (const auto& p : n.pods) {
+        if (!Inactive(p)) pods_.push_back({&p, loc, false});
+      }
+    }
+    for (const auto& c : snap_.node_claims) {
+      Location l{StrCat("in-flight nodeclaim ", c.metadata.name), Normalize(c.metadata.labels),
+                 &c.spec.taints, true, true};
+      for (const auto& r : c.spec.requirements) {
+        if (r.operator_ == "In" && r.values.size() == 1) {
+          l.labels.emplace(std::string(api::NormalizeLabelKey(r.key)), r.values[0]);
+        }
+      }
+      l.labels[std::string(api::kLabelHostname)] = c.metadata.name;
+      locs_.push_back(std::move(l));
+      claims.emplace(c.metadata.name, static_cast<int>(locs_.size()) - 1);
+    }
+    for (const auto& e : plan_.existing_nodes) {
+      const auto& index = e.is_node_claim ? claims : nodes;
+      if (auto it = index.find(e.name); it != index.end()) add_pods(it->second, e.pods);
+    }
+  }
+
+  const std::string* Domain(const PodAt& p, std::string_view key) const {
+    const api::StringMap& labels = locs_[p.loc].labels;
+    auto it = labels.find(key);
+    return it == labels.end() ? nullptr : &it->second;
+  }
+
+  // Pods (indexes into pods_) by domain of `key`, computed once per key.
+  const std::map<std::string, std::vector<int>, std::less<>>& ByDomain(const std::string& key) {
+    auto [it, inserted] = by_domain_.try_emplace(key);
+    if (inserted) {
+      for (int i = 0; i < static_cast<int>(pods_.size()); ++i) {
+        if (const std::string* d = Domain(pods_[i], key)) it->second[*d].push_back(i);
+      }
+    }
+    return it->second;
+  }
+  const std::vector<int>& InDomain(const std::string& key, const std::string& domain) {
+    static const std::vector<int> kNone;
+    const auto& by = ByDomain(key);
+    auto it = by.find(domain);
+    return it == by.end() ? kNone : it->second;
+  }
+
+  // The first two pods in `domain` of `key` that `m` selects, and the first placed one (indexes
+  // into pods_, -1 when none), memoized: many owners share a term and a domain.
+  struct DomainMatches {
+    int first = -1;
+    int second = -1;
+    int first_placed = -1;
+    // A matching pod other than `self`, or -1.
+    int Other(const api::Pod* self, const std::vector<PodAt>& pods) const {
+      if (first >= 0 && pods[first].pod != self) return first;
+      if (second >= 0 && pods[second].pod != self) return second;
+      return -1;
+    }
+  };
+  const DomainMatches& MatchesIn(const PodMatcher& m, const std::string& key,
+                                 const std::string& domain) {
+    auto [it, inserted] = matches_.try_emplace(StrCat(m.ToString(), '\0', key, '\0', domain));
+    if (inserted) {
+      DomainMatches& dm = it->second;
+      for (int i : InDomain(key, domain)) {
+        if (dm.second >= 0 && dm.first_placed >= 0) break;
+        if (!m.Matches(*pods_[i].pod)) continue;
+        if (dm.first < 0) {
+          dm.first = i;
+        } else if (dm.second < 0) {
+          dm.second = i;
+        }
+        if (pods_[i].placed && dm.first_placed < 0) dm.first_placed = i;
+      }
+    }
+    return it->second;
+  }
+
+  std::string Where(const PodAt& p) const {
+    return StrCat(p.placed ? "pod " : "existing pod ", PodKey(*p.pod), " (on ", locs_[p.loc].what,
+                  ")");
+  }
+
+  static std::string Key(std::string_view topology_key) {
+    return std::string(api::NormalizeLabelKey(topology_key));
+  }
+
+  // Required anti-affinity of placed pods: no other matching pod, existing or placed, shares the
+  // owner's domain. (A node without the key is in no domain and conflicts with nothing.)
+  absl::Status CheckAntiAffinity() {
+    for (const PodAt& a : pods_) {
+      if (!a.placed) continue;
+      const auto& aff = a.pod->spec.affinity;
+      if (!aff || !aff->pod_anti_affinity) continue;
+      for (const auto& term : aff->pod_anti_affinity->required) {
+        std::optional<PodMatcher> m = TermMatcher(*a.pod, term);
+        if (!m) continue;
+        std::string key = Key(term.topology_key);
+        const std::string* d = Domain(a, key);
+        if (d == nullptr) continue;
+        if (int other = MatchesIn(*m, key, *d).Other(a.pod, pods_); other >= 0) {
+          return Fail(StrCat(Where(a), ": required pod anti-affinity on ", key, " ", m->ToString(),
+                             " violated: ", Where(pods_[other]), " is in the same domain ", *d));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // The inverse rule: an existing pod's required anti-affinity keeps placed pods it selects out of
+  // its domain. (Placed owners against placed pods are covered by CheckAntiAffinity.)
+  absl::Status CheckInverseAntiAffinity() {
+    for (const PodAt& e : pods_) {
+      if (e.placed) continue;
+      const auto& aff = e.pod->spec.affinity;
+      if (!aff || !aff->pod_anti_affinity) continue;
+      for (const auto& term : aff->pod_anti_affinity->required) {
+        std::optional<PodMatcher> m = TermMatcher(*e.pod, term);
+        if (!m) continue;
+        std::string key = Key(term.topology_key);
+        const std::string* d = Domain(e, key);
+        if (d == nullptr) continue;
+        if (int placed = MatchesIn(*m, key, *d).first_placed; placed >= 0) {
+          return Fail(StrCat(Where(pods_[placed]), " is in domain ", *d, " of ", Where(e),
+                             ", whose required pod anti-affinity on ", key, " ", m->ToString(),
+                             " selects it (inverse anti-affinity)"));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Required affinity of placed pods: the owner's domain holds another matching pod. The one
+  // exception is the first pod of a self-selecting group: it may start a domain when no matching
+  // pod it could join existed. Two such "first" pods of terms that select each other cannot both
+  // be first: whichever was placed second would have seen the other.
+  absl::Status CheckAffinity() {
+    struct Escaper {
+      const PodAt* pod;
+      std::string key;
+      PodMatcher m;
+    };
+    std::vector<Escaper> escapers;
+    for (const PodAt& a : pods_) {
+      if (!a.placed) continue;
+      const auto& aff = a.pod->spec.affinity;
+      if (!aff || !aff->pod_affinity) continue;
+      for (const auto& term : aff->pod_affinity->required) {
+        std::optional<PodMatcher> m = TermMatcher(*a.pod, term);
+        if (!m) continue;
+        std::string key = Key(term.topology_key);
+        const std::string* d = Domain(a, key);
+        if (d == nullptr) {
+          // An in-flight NodeClaim whose value is not known yet cannot be judged.
+          if (locs_[a.loc].inflight) continue;
+          return Fail(StrCat(Where(a), ": required pod affinity on ", key,
+                             ": the node has no value for the key"));
+        }
+        if (MatchesIn(*m, key, *d).Other(a.pod, pods_) >= 0) continue;
+        std::string what = StrCat(Where(a), ": required pod affinity on ", key, " ", m->ToString(),
+                                  " unsatisfied: no other matching pod in domain ", *d);
+        if (!m->Matches(*a.pod)) return Fail(StrCat(what, " (and the pod does not select itself)"));
+        for (const PodAt& e : pods_) {
+          if (e.placed || !m->Matches(*e.pod)) continue;
+          const std::string* de = Domain(e, key);
+          if (de != nullptr && AllowsDomain(*a.pod, key, *de)) {
+            return Fail(StrCat(what, ", but ", Where(e), " matches in domain ", *de));
+          }
+        }
+        escapers.push_back({&a, key, *m});
+      }
+    }
+    // Does `x`'s term, as the pod placed second, see `y`?
+    auto sees = [&](const Escaper& x, const Escaper& y) {
+      if (!x.m.Matches(*y.pod->pod)) return false;
+      const std::string* d = Domain(*y.pod, x.key);
+      return d != nullptr && AllowsDomain(*x.pod->pod, x.key, *d);
+    };
+    for (size_t i = 0; i < escapers.size(); ++i) {
+      for (size_t j = i + 1; j < escapers.size(); ++j) {
+        const Escaper& x = escapers[i];
+        const Escaper& y = escapers[j];
+        if (x.pod->pod == y.pod->pod || !sees(x, y) || !sees(y, x)) continue;
+        return Fail(StrCat(Where(*x.pod), " and ", Where(*y.pod),
+                           ": required pod affinity: each is alone in its domain (",
+                           *Domain(*x.pod, x.key), ", ", *Domain(*y.pod, y.key), " of ", x.key,
+                           ", ", y.key,
+                           ") though each selects the other; the second should have "
+                           "joined the first"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Values of `key` the NodePools can launch (per instance type and available offering the pool
+  // allows) and the existing nodes carry.
+  const std::vector<DomainSource>& Universe(const std::string& key) {
+    auto [it, inserted] = universe_.try_emplace(key);
+    if (!inserted) return it->second;
+    std::vector<DomainSource>& out = it->second;
+    for (const auto& pool : snap_.node_pools) {
+      if (key == api::kLabelHostname) break;  // every new node is a fresh host domain
+      if (pool.replicas.has_value() || pool.metadata.deletion_timestamp.has_value()) continue;
+      auto reqs = scheduling::Requirements::FromSelector(pool.template_.spec.requirements);
+      if (!reqs.ok()) continue;
+      scheduling::Requirement zone = reqs->Get(api::kLabelZone);
+      scheduling::Requirement capacity_type = reqs->Get(api::kLabelCapacityType);
+      scheduling::Requirement want = reqs->Get(key);
+      std::optional<std::string> pool_value;
+      for (const auto& [k, v] : pool.template_.labels) {
+        if (api::NormalizeLabelKey(k) == key) pool_value = v;
+      }
+      if (!pool_value && want.Operator() == "In" && want.values().size() == 1) {
+        pool_value = *want.values().begin();
+      }
+      std::set<std::string> values;
+      for (const auto& type : *snap_.instance_types) {
+        bool compatible = true;
+        std::optional<std::string> type_value;
+        for (const auto& [k, v] : type.labels) {
+          std::string_view nk = api::NormalizeLabelKey(k);
+          if (const scheduling::Requirement* r = reqs->Find(nk); r != nullptr && !r->Has(v)) {
+            compatible = false;
+          }
+          if (nk == key) type_value = v;
+        }
+        if (!compatible) continue;
+        for (const auto& o : type.offerings) {
+          if (!o.available || !zone.Has(o.zone) || !capacity_type.Has(o.capacity_type)) continue;
+          if (key == api::kLabelZone) {
+            values.insert(o.zone);
+          } else if (key == api::kLabelCapacityType) {
+            values.insert(o.capacity_type);
+          } else if (std::optional<std::string> v = type_value ? type_value : pool_value;
+                     v && want.Has(*v)) {
+            values.insert(*v);
+          }
+        }
+      }
+      for (const auto& v : values) out.push_back({v, &pool.template_.spec.taints});
+    }
+    for (const auto& n : snap_.nodes) {
+      if (key == api::kLabelHostname) {
+        auto h = n.node.metadata.labels.find(api::kLabelHostname);
+        out.push_back(
+            {h == n.node.metadata.labels.end() ? n.node.metadata.name : h->second, &n.node.taints});
+        continue;
+      }
+      for (const auto& [k, v] : n.node.metadata.labels) {
+        if (api::NormalizeLabelKey(k) == key) out.push_back({v, &n.node.taints});
+      }
+    }
+    return it->second;
+  }
+
+  // DoNotSchedule spread constraints of placed pods. Owners with the same constraint (key, skew,
+  // minDomains, selector after matchLabelKeys, node filter) form a group. Counts only grow while
+  // the solver places pods, so for the domain d of any owner,
+  //   existing(d) + matching owners in d − final global minimum ≤ maxSkew
+  // must hold: the last owner placed in d saw at least that many (counting itself if it matches)
+  // and a global minimum no greater than the final one. existing(d) counts bound pods on nodes
+  // that pass the owner's node filter (nodeAffinityPolicy, nodeTaintsPolicy); the global minimum
+  // (zero for hostname, and when fewer eligible domains than minDomains exist) runs over the
+  // eligible domains, counting every matching pod there.
+  absl::Status CheckSpread() {
+    struct Group {
+      std::string key;
+      const api::TopologySpreadConstraint* c;
+      const api::Pod* owner;
+      PodMatcher m;
+      std::map<std::string, std::vector<const PodAt*>> owners;  // by domain
+    };
+    std::map<std::string, Group> groups;
+    for (const PodAt& a : pods_) {
+      if (!a.placed) continue;
+      for (const auto& c : a.pod->spec.topology_spread_constraints) {
+        if (c.when_unsatisfiable == "ScheduleAnyway") continue;  // a preference
+        std::string key = Key(c.topology_key);
+        PodMatcher m = SpreadMatcher(*a.pod, c);
+        const std::string* d = Domain(a, key);
+        if (d == nullptr) {
+          if (locs_[a.loc].inflight) continue;  // not known yet: cannot be judged
+          return Fail(StrCat(Where(a), ": topology spread on ", key,
+                             ": the node has no value for the key"));
+        }
+        std::string id = StrCat(key, "|", c.max_skew, "|",
+                                c.min_domains ? StrCat(*c.min_domains) : std::string("-"), "|",
+                                m.ToString(), "|", NodeFilterString(*a.pod, c));
+        auto [g, inserted] = groups.try_emplace(id);
+        if (inserted) g->second = Group{key, &c, a.pod, m, {}};
+        g->second.owners[*d].push_back(&a);
+      }
+    }
+    for (const auto& [id, g] : groups) {
+      const api::TopologySpreadConstraint& c = *g.c;
+      // Bound pods in `domain` that count for the group, and placed pods that match its selector.
+      auto existing = [&](const std::string& domain) {
+        int n = 0;
+        for (int i : InDomain(g.key, domain)) {
+          const PodAt& p = pods_[i];
+          if (p.placed || !g.m.Matches(*p.pod)) continue;
+          const Location& l = locs_[p.loc];
+          if (HonorsNodeAffinity(c) && !PodSelectorsHold(g.owner->spec, l.labels, l.planned).ok()) {
+            continue;
+          }
+          if (HonorsTaints(c) && !ToleratesHardTaints(g.owner->spec.tolerations, *l.taints).ok()) {
+            continue;
+          }
+          ++n;
+        }
+        return n;
+      };
+      auto placed = [&](const std::string& domain) {
+        int n = 0;
+        for (int i : InDomain(g.key, domain)) n += pods_[i].placed && g.m.Matches(*pods_[i].pod);
+        return n;
+      };
+      int global_min = 0;
+      std::string min_why = "hostname";
+      if (g.key != api::kLabelHostname) {
+        std::set<std::string> eligible;
+        for (const DomainSource& src : Universe(g.key)) {
+          if (HonorsNodeAffinity(c) && !AllowsDomain(*g.owner, g.key, src.value)) continue;
+          if (HonorsTaints(c) &&
+              !ToleratesHardTaints(g.owner->spec.tolerations, *src.taints).ok()) {
+            continue;
+          }
+          eligible.insert(src.value);
+        }
+        if (eligible.empty()) continue;  // no domain to measure skew against
+        std::vector<std::string> counts;
+        global_min = std::numeric_limits<int>::max();
+        for (const auto& d : eligible) {
+          int n = existing(d) + placed(d);
+          global_min = std::min(global_min, n);
+          counts.push_back(StrCat(d, "=", n));
+        }
+        min_why = StrCat("eligible domains ", StrJoin(counts, " "));
+        if (c.min_domains && static_cast<int>(eligible.size()) < *c.min_domains) {
+          global_min = 0;
+          min_why = StrCat(eligible.size(), " eligible domain(s) < minDomains ", *c.min_domains);
+        }
+      }
+      for (const auto& [d, owners] : g.owners) {
+        int matching = 0;
+        for (const PodAt* o : owners) matching += g.m.Matches(*o->pod);
+        int before = existing(d);
+        if (before + matching - global_min > c.max_skew) {
+          return Fail(StrCat(Where(*owners.back()), ": topology spread on ", g.key, " (maxSkew ",
+                             c.max_skew, ", ", g.m.ToString(), ") violated in domain ", d, ": ",
+                             before, " existing + ", matching,
+                             " placed matching pods with this constraint, global minimum ",
+                             global_min, " (", min_why, ")"));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  const solver::Snapshot& snap_;
+  const solver::Plan& plan_;
+  const std::map<std::string, const api::Pod*, std::less<>>& pending_;
+  std::vector<Location> locs_;
+  std::vector<PodAt> pods_;
+  std::map<std::string, std::map<std::string, std::vector<int>, std::less<>>> by_domain_;
+  std::map<std::string, std::vector<DomainSource>> universe_;
+  std::map<std::string, DomainMatches> matches_;
+};
+
 class Checker {
  public:
   Checker(const solver::Snapshot& s, const solver::Plan& p) : snap_(s), plan_(p) {}
@@ -191,7 +774,7 @@ class Checker {
                            s.message()));
       }
     }
-    return absl::OkStatus();
+    return TopologyChecker(snap_, plan_, pods_).Run();
   }
 
  private:

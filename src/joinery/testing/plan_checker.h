@@ -2,23 +2,45 @@
 //
 // CheckPlan re-derives, from the snapshot alone, the invariants every plan must satisfy, without
 // reusing the solver's internals (only the scheduling/ helpers for requests, taints and requirement
-// operators, and the instance-type catalog). It does not judge plan quality (cost, node count), only
-// correctness:
+// operators, and the instance-type catalog). It does not judge plan quality (cost, node count),
+// only correctness:
 //   * every pending pod appears exactly once: in a new NodeClaim, on existing capacity, or as
 //     unschedulable with a reason; no other pod appears;
 //   * each new NodeClaim launches one of its instance-type options (at most
-//     snapshot.options.max_instance_types of them, all in the catalog), through an available offering
-//     with the planned zone, capacity type and price; its pods plus the DaemonSet pods that would run
-//     there fit the launched type's allocatable; each pod's nodeSelector and required node affinity
-//     (one OR term) hold on the NodeClaim's labels, and the pod tolerates the NodePool's NoSchedule and
-//     NoExecute taints; the NodePool's requirements (and minValues, unless relaxed) hold;
+//     snapshot.options.max_instance_types of them, all in the catalog), through an available
+//     offering with the planned zone, capacity type and price; its pods plus the DaemonSet pods
+//     that would run there fit the launched type's allocatable; each pod's nodeSelector and
+//     required node affinity (one OR term) hold on the NodeClaim's labels, and the pod tolerates
+//     the NodePool's NoSchedule and NoExecute taints; the NodePool's requirements (and minValues,
+//     unless relaxed) hold;
 //   * per NodePool, new NodeClaims plus existing capacity of the pool stay within spec.limits
 //     (including `nodes`);
 //   * no two pods on one node (new or existing) bind conflicting host ports;
-//   * pods placed on existing Nodes fit next to the pods already there and respect the Node's taints
-//     and labels; pods placed on in-flight NodeClaims respect their taints and requirements.
-// The first violation found is returned as a FailedPrecondition error naming the object and the rule.
-// Thread-safe: a pure function.
+//   * pods placed on existing Nodes fit next to the pods already there and respect the Node's
+//     taints and labels; pods placed on in-flight NodeClaims respect their taints and requirements;
+//   * topology, for the pods the plan places, counting them together with the active pods already
+//     bound to existing Nodes. A pod's domain for key K is its node's label K: on a new NodeClaim
+//     the planned labels (hostname: the NodeClaim's name), on a Node its labels (hostname falls
+//     back to the Node's name), on an in-flight NodeClaim its labels or single-valued `In`
+//     requirements (hostname: its name). Terms select pods by namespace (default: the owner's) and
+//     label selector, extended by matchLabelKeys / mismatchLabelKeys:
+//     - required pod anti-affinity: no other selected pod shares a placed owner's domain, and no
+//       placed pod is in the domain of an existing pod whose required anti-affinity selects it;
+//     - required pod affinity: a placed owner's domain holds another selected pod, unless the owner
+//       selects itself and no selected pod it could join existed before the plan (it started the
+//       domain); two such domain-starting owners that select each other are a violation;
+//     - topology spread with whenUnsatisfiable DoNotSchedule (ScheduleAnyway is a preference and
+//       is not checked): for each domain d holding a placed owner, existing(d) + placed owners of
+//       the same constraint selected in d − global minimum ≤ maxSkew, where existing(d) counts
+//       bound pods on nodes passing the nodeAffinityPolicy / nodeTaintsPolicy filter, and the
+//       global minimum is 0 for hostname and when fewer eligible domains than minDomains exist,
+//       else the least final count over the eligible domains (from every NodePool's instance types
+//       and available offerings, and the existing Nodes, filtered by the same policies).
+//     These hold of the final state whatever order the solver placed pods in (counts only grow),
+//     so each reported violation is real; terms with a non-empty namespaceSelector are skipped
+//     (the snapshot has no Namespace objects).
+// The first violation found is returned as a FailedPrecondition error naming the object and the
+// rule. Thread-safe: a pure function.
 #pragma once
 
 #include "absl/status/status.h"

@@ -7,6 +7,7 @@
 
 #include "joinery/api/labels.h"
 #include "joinery/common/strings.h"
+#include "joinery/scheduling/resources.h"
 #include "joinery/testing/fixtures.h"
 
 namespace joinery::testing {
@@ -369,6 +370,449 @@ TEST_F(PlanCheckerTest, RejectsConflictingHostPortsOnOneNode) {
   plan.cost_per_hour = 0;
   plan.existing_nodes.push_back({"node-1", false, {"default/a"}});
   EXPECT_THAT(Violation(plan), HasSubstr("checking host port usage"));
+}
+
+}  // namespace
+}  // namespace joinery::testing
+
+// ---- Topology: pod (anti-)affinity and topology spread ----
+//
+// These tests build plans by hand (not with Solve), so they pin the checker's rules whatever the
+// solver does. Pods run in namespace default; claims launch "medium" on-demand in the given zone.
+
+namespace joinery::testing {
+namespace {
+
+constexpr char kZone[] = "topology.kubernetes.io/zone";
+constexpr char kHostname[] = "kubernetes.io/hostname";
+
+api::Pod Labeled(api::Pod p, api::StringMap labels) {
+  p.metadata.labels = std::move(labels);
+  return p;
+}
+
+api::PodAffinityTerm Term(std::string key, api::StringMap match_labels) {
+  api::PodAffinityTerm t;
+  t.topology_key = std::move(key);
+  t.label_selector =
+      api::LabelSelector{.match_labels = std::move(match_labels), .match_expressions = {}};
+  return t;
+}
+
+api::Affinity& AffinityOf(api::Pod& p) {
+  if (!p.spec.affinity) p.spec.affinity.emplace();
+  return *p.spec.affinity;
+}
+
+api::Pod WithAntiAffinity(api::Pod p, api::PodAffinityTerm t) {
+  auto& a = AffinityOf(p).pod_anti_affinity;
+  if (!a) a.emplace();
+  a->required.push_back(std::move(t));
+  return p;
+}
+
+api::Pod WithAffinity(api::Pod p, api::PodAffinityTerm t) {
+  auto& a = AffinityOf(p).pod_affinity;
+  if (!a) a.emplace();
+  a->required.push_back(std::move(t));
+  return p;
+}
+
+api::TopologySpreadConstraint Spread(std::string key, int skew, api::StringMap match_labels,
+                                     std::string when = "DoNotSchedule") {
+  api::TopologySpreadConstraint c;
+  c.topology_key = std::move(key);
+  c.max_skew = skew;
+  c.when_unsatisfiable = std::move(when);
+  c.label_selector =
+      api::LabelSelector{.match_labels = std::move(match_labels), .match_expressions = {}};
+  return c;
+}
+
+api::Pod WithSpread(api::Pod p, api::TopologySpreadConstraint c) {
+  p.spec.topology_spread_constraints.push_back(std::move(c));
+  return p;
+}
+
+class TopologyCheckTest : public PlanCheckerTest {
+ protected:
+  TopologyCheckTest() { SetTypes(types_); }
+
+  // A NodeClaim of nodepool default launching `type` on-demand in `zone` with `pods` (keys in
+  // snap_.pods), consistent with everything else the checker verifies.
+  solver::PlannedNodeClaim Claim(std::string name, std::string zone, std::vector<std::string> pods,
+                                 std::string type = "medium") {
+    const cloudprovider::InstanceType* it = nullptr;
+    for (const auto& t : types_) {
+      if (t.name == type) it = &t;
+    }
+    EXPECT_NE(it, nullptr) << type;
+    solver::PlannedNodeClaim nc;
+    nc.name = std::move(name);
+    nc.node_pool = "default";
+    nc.instance_type_options = {type};
+    nc.launch.instance_type = type;
+    nc.launch.zone = zone;
+    nc.launch.capacity_type = "on-demand";
+    for (const auto& o : it->offerings) {
+      if (o.zone == zone && o.capacity_type == "on-demand") nc.launch.price = o.price;
+    }
+    nc.labels = it->labels;
+    nc.labels[kZone] = zone;
+    nc.labels["karpenter.sh/capacity-type"] = "on-demand";
+    nc.labels["karpenter.sh/nodepool"] = "default";
+    for (const auto& key : pods) {
+      for (const auto& p : snap_.pods) {
+        if (StrCat(p.metadata.namespace_, "/", p.metadata.name) == key) {
+          AddInto(nc.requests, scheduling::PodSchedulingRequests(p.spec));
+        }
+      }
+    }
+    nc.pods = std::move(pods);
+    nc.capacity = it->capacity;
+    nc.allocatable = it->Allocatable();
+    return nc;
+  }
+
+  static solver::Plan PlanOf(std::vector<solver::PlannedNodeClaim> claims,
+                             std::vector<solver::ExistingNodePlacement> existing = {}) {
+    solver::Plan plan;
+    for (const auto& c : claims) plan.cost_per_hour += c.launch.price;
+    plan.node_claims = std::move(claims);
+    plan.existing_nodes = std::move(existing);
+    return plan;
+  }
+
+  // An amd64 node in `zone` with room to spare, running `pods`.
+  static solver::ExistingNode Node(std::string name, std::string zone, std::vector<api::Pod> pods) {
+    solver::ExistingNode n;
+    n.node.metadata.name = name;
+    n.node.metadata.labels = {{"kubernetes.io/arch", "amd64"}, {kZone, zone}};
+    n.node.allocatable = {{"cpu", Cpu(16)}, {"memory", Gi(64)}, {"pods", Quantity::FromUnits(110)}};
+    n.node.capacity = n.node.allocatable;
+    for (auto& p : pods) p.spec.node_name = name;
+    n.pods = std::move(pods);
+    return n;
+  }
+
+  void ExpectOk(const solver::Plan& plan) {
+    absl::Status s = CheckPlan(snap_, plan);
+    EXPECT_TRUE(s.ok()) << s;
+  }
+};
+
+// -- Required anti-affinity --
+
+TEST_F(TopologyCheckTest, AcceptsSelfAntiAffinityOwnersOnSeparateHosts) {
+  api::Pod web = WithAntiAffinity(Labeled(MakePod("a", 1), {{"app", "web"}}),
+                                  Term(kHostname, {{"app", "web"}}));
+  api::Pod b = web;
+  b.metadata.name = "b";
+  snap_.pods = {web, b};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "test-a", {"default/a"}),
+                   Claim("default-bbbbb", "test-a", {"default/b"})}));
+}
+
+TEST_F(TopologyCheckTest, RejectsTwoAntiAffinityOwnersOnOneHost) {
+  api::Pod web = WithAntiAffinity(Labeled(MakePod("a", 1), {{"app", "web"}}),
+                                  Term(kHostname, {{"app", "web"}}));
+  api::Pod b = web;
+  b.metadata.name = "b";
+  snap_.pods = {web, b};
+  EXPECT_THAT(
+      Violation(PlanOf({Claim("default-aaaaa", "test-a", {"default/a", "default/b"})})),
+      HasSubstr("pod default/a (on nodeclaim default-aaaaa): required pod anti-affinity on "
+                "kubernetes.io/hostname {app=web} in namespaces default violated: pod default/b "
+                "(on nodeclaim default-aaaaa) is in the same domain default-aaaaa"));
+}
+
+TEST_F(TopologyCheckTest, RejectsAnAntiAffinityOwnerInTheZoneOfAMatchingExistingPod) {
+  snap_.nodes = {Node("node-1", "test-a", {Labeled(MakePod("old", 1), {{"app", "web"}})})};
+  snap_.pods = {WithAntiAffinity(MakePod("a", 1), Term(kZone, {{"app", "web"}}))};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "test-b", {"default/a"})}));
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "test-a", {"default/a"})})),
+              HasSubstr("violated: existing pod default/old (on node node-1) is in the same "
+                        "domain test-a"));
+}
+
+TEST_F(TopologyCheckTest, IgnoresTerminalAndTerminatingExistingPods) {
+  api::Pod done = Labeled(MakePod("done", 1), {{"app", "web"}});
+  done.status.phase = "Succeeded";
+  api::Pod leaving = Labeled(MakePod("leaving", 1), {{"app", "web"}});
+  leaving.metadata.deletion_timestamp = "2024-01-01T00:00:00Z";
+  snap_.nodes = {Node("node-1", "test-a", {done, leaving})};
+  snap_.pods = {WithAntiAffinity(MakePod("a", 1), Term(kZone, {{"app", "web"}}))};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "test-a", {"default/a"})}));
+}
+
+TEST_F(TopologyCheckTest, RejectsAPlacedPodInTheDomainOfAnExistingPodsAntiAffinity) {
+  api::Pod guard = WithAntiAffinity(MakePod("guard", 1), Term(kZone, {{"app", "web"}}));
+  snap_.nodes = {Node("node-1", "test-a", {guard})};
+  snap_.pods = {Labeled(MakePod("a", 1), {{"app", "web"}})};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "test-b", {"default/a"})}));
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "test-a", {"default/a"})})),
+              HasSubstr("pod default/a (on nodeclaim default-aaaaa) is in domain test-a of "
+                        "existing pod default/guard (on node node-1), whose required pod "
+                        "anti-affinity on topology.kubernetes.io/zone {app=web} in namespaces "
+                        "default selects it (inverse anti-affinity)"));
+}
+
+TEST_F(TopologyCheckTest, RejectsAPlacementOnAnExistingNodeThatAnExistingPodsAntiAffinityForbids) {
+  api::Pod guard = WithAntiAffinity(MakePod("guard", 1), Term(kHostname, {{"app", "web"}}));
+  snap_.nodes = {Node("node-1", "test-a", {guard})};
+  snap_.pods = {Labeled(MakePod("a", 1), {{"app", "web"}})};
+  EXPECT_THAT(Violation(PlanOf({}, {{"node-1", false, {"default/a"}}})),
+              HasSubstr("pod default/a (on node node-1) is in domain node-1 of existing pod "
+                        "default/guard"));
+}
+
+TEST_F(TopologyCheckTest, AntiAffinityOnlySelectsPodsInTheTermsNamespaces) {
+  api::Pod other = Labeled(MakePod("other", 1), {{"app", "web"}});
+  other.metadata.namespace_ = "other";
+  snap_.nodes = {Node("node-1", "test-a", {other})};
+  snap_.pods = {WithAntiAffinity(MakePod("a", 1), Term(kZone, {{"app", "web"}}))};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "test-a", {"default/a"})}));
+  snap_.pods[0].spec.affinity->pod_anti_affinity->required[0].namespaces = {"other"};
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "test-a", {"default/a"})})),
+              HasSubstr("existing pod other/other (on node node-1) is in the same domain test-a"));
+}
+
+// -- Required affinity --
+
+TEST_F(TopologyCheckTest, AcceptsAnAffinityOwnerInTheZoneOfAMatchingPod) {
+  snap_.nodes = {Node("node-1", "test-a", {Labeled(MakePod("db", 1), {{"app", "db"}})})};
+  snap_.pods = {WithAffinity(MakePod("a", 1), Term(kZone, {{"app", "db"}}))};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "test-a", {"default/a"})}));
+}
+
+TEST_F(TopologyCheckTest, RejectsAnAffinityOwnerInADomainWithoutAMatch) {
+  snap_.nodes = {Node("node-1", "test-a", {Labeled(MakePod("db", 1), {{"app", "db"}})})};
+  snap_.pods = {WithAffinity(MakePod("a", 1), Term(kZone, {{"app", "db"}}))};
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "test-b", {"default/a"})})),
+              HasSubstr("pod default/a (on nodeclaim default-aaaaa): required pod affinity on "
+                        "topology.kubernetes.io/zone {app=db} in namespaces default unsatisfied: "
+                        "no other matching pod in domain test-b (and the pod does not select "
+                        "itself)"));
+}
+
+TEST_F(TopologyCheckTest, AcceptsAPlacedPodAsTheAffinityMatch) {
+  snap_.pods = {WithAffinity(MakePod("a", 1), Term(kHostname, {{"app", "db"}})),
+                Labeled(MakePod("db", 1), {{"app", "db"}})};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "test-a", {"default/db", "default/a"})}));
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "test-a", {"default/a"}),
+                                Claim("default-bbbbb", "test-a", {"default/db"})})),
+              HasSubstr("no other matching pod in domain default-aaaaa"));
+}
+
+TEST_F(TopologyCheckTest, AcceptsSelfAffinityOwnersThatShareAZone) {
+  api::Pod a =
+      WithAffinity(Labeled(MakePod("a", 3), {{"app", "cache"}}), Term(kZone, {{"app", "cache"}}));
+  api::Pod b = a;
+  b.metadata.name = "b";
+  snap_.pods = {a, b};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "test-a", {"default/a"}),
+                   Claim("default-bbbbb", "test-a", {"default/b"})}));
+  // A lone self-affinity owner may start a domain.
+  snap_.pods = {a};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "test-b", {"default/a"})}));
+}
+
+TEST_F(TopologyCheckTest, RejectsSelfAffinityOwnersSplitAcrossZones) {
+  api::Pod a =
+      WithAffinity(Labeled(MakePod("a", 3), {{"app", "cache"}}), Term(kZone, {{"app", "cache"}}));
+  api::Pod b = a;
+  b.metadata.name = "b";
+  snap_.pods = {a, b};
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "test-a", {"default/a"}),
+                                Claim("default-bbbbb", "test-b", {"default/b"})})),
+              HasSubstr("pod default/a (on nodeclaim default-aaaaa) and pod default/b (on "
+                        "nodeclaim default-bbbbb): required pod affinity: each is alone in its "
+                        "domain (test-a, test-b"));
+}
+
+TEST_F(TopologyCheckTest, RejectsASelfAffinityOwnerAwayFromAnExistingMatch) {
+  snap_.nodes = {Node("node-1", "test-a", {Labeled(MakePod("old", 1), {{"app", "cache"}})})};
+  snap_.pods = {
+      WithAffinity(Labeled(MakePod("a", 1), {{"app", "cache"}}), Term(kZone, {{"app", "cache"}}))};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "test-a", {"default/a"})}));
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "test-b", {"default/a"})})),
+              HasSubstr("no other matching pod in domain test-b, but existing pod default/old "
+                        "(on node node-1) matches in domain test-a"));
+  // Unless the pod's own node selector rules that domain out.
+  snap_.pods[0].spec.node_selector = {{kZone, "test-b"}};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "test-b", {"default/a"})}));
+}
+
+TEST_F(TopologyCheckTest, RejectsAnAffinityOwnerOnANodeWithoutTheKey) {
+  snap_.pods = {WithAffinity(Labeled(MakePod("a", 1), {{"app", "db"}}),
+                             Term("example.com/rack", {{"app", "db"}}))};
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "test-a", {"default/a"})})),
+              HasSubstr("pod default/a (on nodeclaim default-aaaaa): required pod affinity on "
+                        "example.com/rack: the node has no value for the key"));
+}
+
+// -- Topology spread (DoNotSchedule) --
+
+class SpreadTest : public TopologyCheckTest {
+ protected:
+  // `n` pods web-0.. labeled app=web with constraint `c`.
+  void Pods(int n, const api::TopologySpreadConstraint& c) {
+    for (int i = 0; i < n; ++i) {
+      snap_.pods.push_back(WithSpread(Labeled(MakePod(StrCat("web-", i), 1), {{"app", "web"}}), c));
+    }
+  }
+};
+
+TEST_F(SpreadTest, AcceptsAZonalSpreadWithinMaxSkew) {
+  Pods(3, Spread(kZone, 1, {{"app", "web"}}));
+  ExpectOk(PlanOf({Claim("default-aaaaa", "test-a", {"default/web-0", "default/web-1"}),
+                   Claim("default-bbbbb", "test-b", {"default/web-2"})}));
+}
+
+TEST_F(SpreadTest, RejectsAZonalSpreadOfThreeToZero) {
+  Pods(3, Spread(kZone, 1, {{"app", "web"}}));
+  EXPECT_THAT(
+      Violation(PlanOf(
+          {Claim("default-aaaaa", "test-a", {"default/web-0", "default/web-1", "default/web-2"})})),
+      HasSubstr(
+          "pod default/web-2 (on nodeclaim default-aaaaa): topology spread on "
+          "topology.kubernetes.io/zone (maxSkew 1, {app=web} in namespaces default) violated "
+          "in domain test-a: 0 existing + 3 placed matching pods with this constraint, global "
+          "minimum 0 (eligible domains test-a=3 test-b=0)"));
+}
+
+TEST_F(SpreadTest, DoesNotCheckScheduleAnyway) {
+  Pods(3, Spread(kZone, 1, {{"app", "web"}}, "ScheduleAnyway"));
+  ExpectOk(PlanOf(
+      {Claim("default-aaaaa", "test-a", {"default/web-0", "default/web-1", "default/web-2"})}));
+}
+
+TEST_F(SpreadTest, CountsExistingPodsInTheDomain) {
+  snap_.nodes = {Node("node-1", "test-a", {Labeled(MakePod("old", 1), {{"app", "web"}})})};
+  Pods(1, Spread(kZone, 1, {{"app", "web"}}));
+  ExpectOk(PlanOf({Claim("default-aaaaa", "test-b", {"default/web-0"})}));
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "test-a", {"default/web-0"})})),
+              HasSubstr("violated in domain test-a: 1 existing + 1 placed matching pods"));
+}
+
+TEST_F(SpreadTest, RejectsTwoPodsOnOneHostWithHostnameSpread) {
+  Pods(2, Spread(kHostname, 1, {{"app", "web"}}));
+  ExpectOk(PlanOf({Claim("default-aaaaa", "test-a", {"default/web-0"}),
+                   Claim("default-bbbbb", "test-a", {"default/web-1"})}));
+  EXPECT_THAT(
+      Violation(PlanOf({Claim("default-aaaaa", "test-a", {"default/web-0", "default/web-1"})})),
+      HasSubstr("topology spread on kubernetes.io/hostname (maxSkew 1, {app=web} in namespaces "
+                "default) violated in domain default-aaaaa: 0 existing + 2 placed matching pods "
+                "with this constraint, global minimum 0 (hostname)"));
+  // maxSkew 2 allows it.
+  snap_.pods.clear();
+  Pods(2, Spread(kHostname, 2, {{"app", "web"}}));
+  ExpectOk(PlanOf({Claim("default-aaaaa", "test-a", {"default/web-0", "default/web-1"})}));
+}
+
+TEST_F(SpreadTest, MinDomainsAboveTheEligibleDomainsLowersTheMinimumToZero) {
+  auto c = Spread(kZone, 1, {{"app", "web"}});
+  Pods(4, c);
+  solver::Plan two_two =
+      PlanOf({Claim("default-aaaaa", "test-a", {"default/web-0", "default/web-1"}),
+              Claim("default-bbbbb", "test-b", {"default/web-2", "default/web-3"})});
+  ExpectOk(two_two);  // 2-2: skew 0
+  c.min_domains = 3;
+  snap_.pods.clear();
+  Pods(4, c);
+  EXPECT_THAT(Violation(two_two),
+              HasSubstr("violated in domain test-a: 0 existing + 2 placed matching pods with this "
+                        "constraint, global minimum 0 (2 eligible domain(s) < minDomains 3)"));
+  c.min_domains = 2;
+  snap_.pods.clear();
+  Pods(4, c);
+  ExpectOk(two_two);
+}
+
+TEST_F(SpreadTest, NodeAffinityPolicyHonorLeavesOutZonesThePodCannotUse) {
+  auto c = Spread(kZone, 1, {{"app", "web"}});
+  Pods(2, c);
+  for (auto& p : snap_.pods) p.spec.node_selector = {{kZone, "test-a"}};
+  solver::Plan both_in_a =
+      PlanOf({Claim("default-aaaaa", "test-a", {"default/web-0", "default/web-1"})});
+  ExpectOk(both_in_a);  // Honor (the default): test-b is not eligible, the minimum is 2
+  for (auto& p : snap_.pods) p.spec.topology_spread_constraints[0].node_affinity_policy = "Ignore";
+  EXPECT_THAT(Violation(both_in_a),
+              HasSubstr("violated in domain test-a: 0 existing + 2 placed matching pods with this "
+                        "constraint, global minimum 0 (eligible domains test-a=2 test-b=0)"));
+}
+
+TEST_F(SpreadTest, NodeAffinityPolicyHonorCountsOnlyPodsOnNodesThePodCouldUse) {
+  // An arm64 node in test-a whose web pod does not count for amd64-only owners.
+  solver::ExistingNode arm =
+      Node("arm-1", "test-a", {Labeled(MakePod("old", 1), {{"app", "web"}})});
+  arm.node.metadata.labels["kubernetes.io/arch"] = "arm64";
+  snap_.nodes = {arm};
+  Pods(1, Spread(kZone, 1, {{"app", "web"}}));
+  snap_.pods[0].spec.node_selector = {{"kubernetes.io/arch", "amd64"}};
+  solver::Plan in_a = PlanOf({Claim("default-aaaaa", "test-a", {"default/web-0"})});
+  ExpectOk(in_a);
+  snap_.pods[0].spec.topology_spread_constraints[0].node_affinity_policy = "Ignore";
+  EXPECT_THAT(Violation(in_a), HasSubstr("violated in domain test-a: 1 existing + 1 placed"));
+}
+
+TEST_F(SpreadTest, NodeTaintsPolicyHonorLeavesOutZonesOfUntoleratedPools) {
+  snap_.node_pools[0].template_.spec.requirements.push_back(Req(kZone, "In", {"test-a"}));
+  api::NodePool tainted = MakeNodePool("tainted", {Req(kZone, "In", {"test-b"})});
+  tainted.template_.spec.taints = {{"dedicated", "gpu", "NoSchedule"}};
+  snap_.node_pools.push_back(tainted);
+  auto c = Spread(kZone, 1, {{"app", "web"}});
+  Pods(2, c);
+  solver::Plan both_in_a =
+      PlanOf({Claim("default-aaaaa", "test-a", {"default/web-0", "default/web-1"})});
+  // Ignore (the default): test-b of the tainted pool is a domain.
+  EXPECT_THAT(Violation(both_in_a), HasSubstr("(eligible domains test-a=2 test-b=0)"));
+  for (auto& p : snap_.pods) p.spec.topology_spread_constraints[0].node_taints_policy = "Honor";
+  ExpectOk(both_in_a);
+}
+
+TEST_F(SpreadTest, MatchLabelKeysSplitOwnersIntoGroups) {
+  auto c = Spread(kZone, 1, {{"app", "web"}});
+  Pods(2, c);
+  snap_.pods[0].metadata.labels["version"] = "1";
+  snap_.pods[1].metadata.labels["version"] = "2";
+  solver::Plan both_in_a =
+      PlanOf({Claim("default-aaaaa", "test-a", {"default/web-0", "default/web-1"})});
+  EXPECT_THAT(Violation(both_in_a), HasSubstr("2 placed matching pods"));
+  for (auto& p : snap_.pods) p.spec.topology_spread_constraints[0].match_label_keys = {"version"};
+  ExpectOk(both_in_a);  // one pod per version: 1-0 each
+}
+
+TEST_F(SpreadTest, RejectsAnOwnerOnANodeWithoutTheKey) {
+  Pods(1, Spread("example.com/rack", 1, {{"app", "web"}}));
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "test-a", {"default/web-0"})})),
+              HasSubstr("pod default/web-0 (on nodeclaim default-aaaaa): topology spread on "
+                        "example.com/rack: the node has no value for the key"));
+}
+
+TEST_F(SpreadTest, TakesAnInflightNodeClaimsZoneFromItsRequirements) {
+  api::NodeClaim nc;
+  nc.metadata.name = "default-abcde";
+  nc.metadata.labels = {{"karpenter.sh/nodepool", "default"}};
+  nc.spec.requirements = {Req("kubernetes.io/arch", "In", {"amd64"}), Req(kZone, "In", {"test-a"})};
+  nc.status.allocatable = {{"cpu", Cpu(8)}, {"memory", Gi(16)}, {"pods", Quantity::FromUnits(110)}};
+  nc.status.capacity = nc.status.allocatable;
+  snap_.node_claims = {nc};
+  Pods(2, Spread(kZone, 1, {{"app", "web"}}));
+  solver::Plan both = PlanOf({}, {{"default-abcde", true, {"default/web-0", "default/web-1"}}});
+  EXPECT_THAT(Violation(both),
+              HasSubstr("pod default/web-1 (on in-flight nodeclaim default-abcde): topology spread "
+                        "on topology.kubernetes.io/zone (maxSkew 1, {app=web} in namespaces "
+                        "default) violated in domain test-a"));
+  // With its zone not known yet, the placement cannot be judged.
+  snap_.node_claims[0].spec.requirements.pop_back();
+  ExpectOk(both);
+}
+
+TEST_F(SpreadTest, OwnersThatDoNotMatchTheirSelectorDoNotCount) {
+  Pods(3, Spread(kZone, 1, {{"app", "other"}}));
+  ExpectOk(PlanOf(
+      {Claim("default-aaaaa", "test-a", {"default/web-0", "default/web-1", "default/web-2"})}));
 }
 
 }  // namespace
