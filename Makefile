@@ -1,6 +1,7 @@
 # Thin wrapper over CMake. `make` builds build/bin/joinery (Debug, ASan+UBSan); `make test` runs every
 # test under ctest; `make demo` runs the Trainium example through `joinery simulate`; `make bench`
-# builds Release into build-release/ and runs the benchmarks.
+# builds Release into build-release/ and runs the benchmarks (BENCH_FLAGS='--only diverse_.* --markdown'
+# passes flags to joinery_karpenter_bench).
 JOBS ?= $(shell nproc)
 # ccache, when the machine has it, makes rebuilds in fresh clones cheap; it is optional.
 LAUNCHER := $(if $(shell command -v ccache),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache,)
@@ -37,9 +38,13 @@ demo: build
 $(RELEASE_BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(RELEASE_BUILD) -DCMAKE_BUILD_TYPE=Release -DJOINERY_SANITIZE=OFF $(LAUNCHER)
 
+# The Karpenter comparison table first (pinned to one CPU when taskset exists: the targets are per
+# core), then the Google Benchmark suite; a failed plan check in the first still fails the target.
+PIN := $(if $(shell command -v taskset),taskset -c 0,)
 bench: deps $(RELEASE_BUILD)/CMakeCache.txt
-	cmake --build $(RELEASE_BUILD) -j $(JOBS) --target joinery_bench
-	$(RELEASE_BUILD)/bin/joinery_bench
+	cmake --build $(RELEASE_BUILD) -j $(JOBS) --target joinery_bench joinery_karpenter_bench
+	$(PIN) $(RELEASE_BUILD)/bin/joinery_karpenter_bench $(BENCH_FLAGS); status=$$?; \
+	  $(RELEASE_BUILD)/bin/joinery_bench && exit $$status
 
 clean:
 	rm -rf $(BUILD) $(RELEASE_BUILD)
