@@ -167,6 +167,11 @@ for check in \
   "yes create events.events.k8s.io -n default" \
   "yes watch daemonsets.apps --all-namespaces" \
   "yes list poddisruptionbudgets.policy --all-namespaces" \
+  "yes watch persistentvolumeclaims --all-namespaces" \
+  "yes list persistentvolumes" \
+  "yes watch storageclasses.storage.k8s.io" \
+  "yes list csinodes.storage.k8s.io" \
+  "no create persistentvolumeclaims -n default" \
   "yes update leases.coordination.k8s.io -n kube-node-lease" \
   "yes create leases.coordination.k8s.io -n kube-system" \
   "yes update leases.coordination.k8s.io/joinery-leader-election -n kube-system" \

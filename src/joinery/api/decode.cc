@@ -156,6 +156,10 @@ constexpr KindInfo kKinds[] = {
     {"Job", "batch/v1", true},
     {"DaemonSet", "apps/v1", true},
     {"PodDisruptionBudget", "policy/v1", true},
+    {"PersistentVolumeClaim", "v1", true},
+    {"PersistentVolume", "v1", false},
+    {"StorageClass", "storage.k8s.io/v1", false},
+    {"CSINode", "storage.k8s.io/v1", false},
 };
 
 const KindInfo* FindKind(std::string_view kind) {
@@ -604,6 +608,13 @@ class Decoder {
     return Field(m, path, "restartPolicy", out.restart_policy);
   }
 
+  absl::Status Decode(const YAML::Node& n, std::string_view path, PersistentVolumeClaimSpec& out) {
+    MapView m;
+    RETURN_IF_ERROR(Map(n, path, m));
+    RETURN_IF_ERROR(Field(m, path, "storageClassName", out.storage_class_name));
+    return Field(m, path, "volumeName", out.volume_name);
+  }
+
   absl::Status Decode(const YAML::Node& n, std::string_view path, Volume& out) {
     MapView m;
     RETURN_IF_ERROR(Map(n, path, m));
@@ -615,6 +626,17 @@ class Decoder {
       std::string claim;
       RETURN_IF_ERROR(Field(pm, ppath, "claimName", claim));
       out.pvc_claim_name = std::move(claim);
+    }
+    if (const YAML::Node* eph = m.Find("ephemeral"); eph != nullptr && !eph->IsNull()) {
+      std::string epath = Join(path, "ephemeral");
+      MapView em;
+      RETURN_IF_ERROR(Map(*eph, epath, em));
+      std::string tpath = Join(epath, "volumeClaimTemplate");
+      MapView tm;
+      RETURN_IF_ERROR(Sub(em, epath, "volumeClaimTemplate", tm));
+      PersistentVolumeClaimSpec spec;
+      RETURN_IF_ERROR(Field(tm, tpath, "spec", spec));
+      out.ephemeral = std::move(spec);
     }
     return absl::OkStatus();
   }
@@ -955,6 +977,98 @@ class Decoder {
     return Field(spec, "spec", "template", out.template_);
   }
 
+  // ---- Storage ----
+
+  absl::Status DecodePVC(const MapView& doc, PersistentVolumeClaim& out) {
+    RETURN_IF_ERROR(Field(doc, "", "spec", out.spec));
+    MapView status;
+    RETURN_IF_ERROR(Sub(doc, "", "status", status));
+    return Field(status, "status", "phase", out.phase);
+  }
+
+  absl::Status Decode(const YAML::Node& n, std::string_view path, CSIPersistentVolumeSource& out) {
+    MapView m;
+    RETURN_IF_ERROR(Map(n, path, m));
+    RETURN_IF_ERROR(Field(m, path, "driver", out.driver));
+    return Field(m, path, "volumeHandle", out.volume_handle);
+  }
+
+  absl::Status Decode(const YAML::Node& n, std::string_view path,
+                      AWSElasticBlockStoreVolumeSource& out) {
+    MapView m;
+    RETURN_IF_ERROR(Map(n, path, m));
+    return Field(m, path, "volumeID", out.volume_id);
+  }
+
+  absl::Status DecodePV(const MapView& doc, PersistentVolume& out) {
+    MapView spec;
+    RETURN_IF_ERROR(Sub(doc, "", "spec", spec));
+    RETURN_IF_ERROR(Field(spec, "spec", "storageClassName", out.spec.storage_class_name));
+    RETURN_IF_ERROR(Field(spec, "spec", "csi", out.spec.csi));
+    RETURN_IF_ERROR(Field(spec, "spec", "awsElasticBlockStore", out.spec.aws_elastic_block_store));
+    // Only the presence of a local or hostPath source matters.
+    auto present = [&](std::string_view key, bool& flag) -> absl::Status {
+      MapView source;
+      RETURN_IF_ERROR(Sub(spec, "spec", key, source));
+      const YAML::Node* v = spec.Find(key);
+      flag = v != nullptr && !v->IsNull();
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR(present("local", out.spec.local));
+    RETURN_IF_ERROR(present("hostPath", out.spec.host_path));
+    MapView affinity;
+    RETURN_IF_ERROR(Sub(spec, "spec", "nodeAffinity", affinity));
+    if (const YAML::Node* req = affinity.Find("required"); req != nullptr && !req->IsNull()) {
+      std::string rpath = "spec.nodeAffinity.required";
+      MapView rm;
+      RETURN_IF_ERROR(Map(*req, rpath, rm));
+      std::vector<NodeSelectorTerm> terms;
+      RETURN_IF_ERROR(Field(rm, rpath, "nodeSelectorTerms", terms));
+      out.spec.node_affinity = std::move(terms);
+    }
+    MapView status;
+    RETURN_IF_ERROR(Sub(doc, "", "status", status));
+    return Field(status, "status", "phase", out.phase);
+  }
+
+  absl::Status Decode(const YAML::Node& n, std::string_view path,
+                      TopologySelectorLabelRequirement& out) {
+    MapView m;
+    RETURN_IF_ERROR(Map(n, path, m));
+    RETURN_IF_ERROR(Field(m, path, "key", out.key));
+    return Field(m, path, "values", out.values);
+  }
+
+  absl::Status Decode(const YAML::Node& n, std::string_view path, TopologySelectorTerm& out) {
+    MapView m;
+    RETURN_IF_ERROR(Map(n, path, m));
+    return Field(m, path, "matchLabelExpressions", out.match_label_expressions);
+  }
+
+  // StorageClass keeps its fields at the top level (no spec).
+  absl::Status DecodeStorageClass(const MapView& doc, StorageClass& out) {
+    RETURN_IF_ERROR(Field(doc, "", "provisioner", out.provisioner));
+    RETURN_IF_ERROR(Field(doc, "", "volumeBindingMode", out.volume_binding_mode));
+    return Field(doc, "", "allowedTopologies", out.allowed_topologies);
+  }
+
+  absl::Status Decode(const YAML::Node& n, std::string_view path, CSINodeDriver& out) {
+    MapView m;
+    RETURN_IF_ERROR(Map(n, path, m));
+    RETURN_IF_ERROR(Field(m, path, "name", out.name));
+    RETURN_IF_ERROR(Field(m, path, "nodeID", out.node_id));
+    MapView alloc;
+    RETURN_IF_ERROR(Sub(m, path, "allocatable", alloc));
+    RETURN_IF_ERROR(Field(alloc, Join(path, "allocatable"), "count", out.allocatable_count));
+    return Field(m, path, "topologyKeys", out.topology_keys);
+  }
+
+  absl::Status DecodeCSINode(const MapView& doc, CSINode& out) {
+    MapView spec;
+    RETURN_IF_ERROR(Sub(doc, "", "spec", spec));
+    return Field(spec, "spec", "drivers", out.drivers);
+  }
+
   absl::Status DecodePDB(const MapView& doc, PodDisruptionBudget& out) {
     MapView spec;
     RETURN_IF_ERROR(Sub(doc, "", "spec", spec));
@@ -1044,6 +1158,18 @@ class DocumentDecoder {
     if (kind == "DaemonSet") {
       return Add(doc, std::move(meta), source, &Decoder::DecodeDaemonSet, out_.daemon_sets);
     }
+    if (kind == "PersistentVolumeClaim") {
+      return Add(doc, std::move(meta), source, &Decoder::DecodePVC, out_.persistent_volume_claims);
+    }
+    if (kind == "PersistentVolume") {
+      return Add(doc, std::move(meta), source, &Decoder::DecodePV, out_.persistent_volumes);
+    }
+    if (kind == "StorageClass") {
+      return Add(doc, std::move(meta), source, &Decoder::DecodeStorageClass, out_.storage_classes);
+    }
+    if (kind == "CSINode") {
+      return Add(doc, std::move(meta), source, &Decoder::DecodeCSINode, out_.csi_nodes);
+    }
     // The kind table and this dispatch list the same kinds.
     return Add(doc, std::move(meta), source, &Decoder::DecodePDB, out_.pod_disruption_budgets);
   }
@@ -1084,6 +1210,10 @@ void AppendManifests(Manifests& to, Manifests& from) {
   AppendAll(to.jobs, from.jobs);
   AppendAll(to.daemon_sets, from.daemon_sets);
   AppendAll(to.pod_disruption_budgets, from.pod_disruption_budgets);
+  AppendAll(to.persistent_volume_claims, from.persistent_volume_claims);
+  AppendAll(to.persistent_volumes, from.persistent_volumes);
+  AppendAll(to.storage_classes, from.storage_classes);
+  AppendAll(to.csi_nodes, from.csi_nodes);
   for (const auto& [k, n] : from.ignored_kinds) to.ignored_kinds[k] += n;
 }
 

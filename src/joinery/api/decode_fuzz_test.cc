@@ -187,6 +187,43 @@ status: {nodeName: n1, capacity: {cpu: "4"}}
  "spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "250m", "memory": 1e9}}}],
           "tolerations": [{"operator": "Exists"}]}})",
     R"(apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data, namespace: shop}
+spec: {storageClassName: gp3, volumeName: pv-1}
+status: {phase: Bound}
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-1}
+spec:
+  csi: {driver: ebs.csi.aws.com, volumeHandle: vol-1}
+  local: {path: /mnt}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+        - matchExpressions: [{key: topology.ebs.csi.aws.com/zone, operator: In, values: [a]}]
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: gp3}
+provisioner: ebs.csi.aws.com
+volumeBindingMode: WaitForFirstConsumer
+allowedTopologies:
+  - matchLabelExpressions: [{key: topology.kubernetes.io/zone, values: [a, b]}]
+---
+apiVersion: storage.k8s.io/v1
+kind: CSINode
+metadata: {name: n1}
+spec: {drivers: [{name: ebs.csi.aws.com, nodeID: i-1, allocatable: {count: 25}}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers: [{name: c}]
+  volumes: [{name: s, ephemeral: {volumeClaimTemplate: {spec: {storageClassName: gp3}}}}]
+)",
+    R"(apiVersion: v1
 kind: List
 anchors:
   - &labels {app: web, tier: front}
@@ -519,6 +556,20 @@ bool IsOkOrInvalidArgument(const absl::Status& s) {
   }
   for (const NodeClaim& nc : m.node_claims) {
     if (!IsOkOrInvalidArgument(ValidateNodeClaim(nc))) return ::testing::AssertionFailure();
+  }
+  for (const PersistentVolumeClaim& c : m.persistent_volume_claims) {
+    if (!IsOkOrInvalidArgument(ValidatePersistentVolumeClaim(c))) {
+      return ::testing::AssertionFailure();
+    }
+  }
+  for (const PersistentVolume& pv : m.persistent_volumes) {
+    if (!IsOkOrInvalidArgument(ValidatePersistentVolume(pv))) return ::testing::AssertionFailure();
+  }
+  for (const StorageClass& sc : m.storage_classes) {
+    if (!IsOkOrInvalidArgument(ValidateStorageClass(sc))) return ::testing::AssertionFailure();
+  }
+  for (const CSINode& n : m.csi_nodes) {
+    if (!IsOkOrInvalidArgument(ValidateCSINode(n))) return ::testing::AssertionFailure();
   }
   return ::testing::AssertionSuccess();
 }

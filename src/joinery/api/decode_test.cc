@@ -1142,6 +1142,193 @@ TEST(DecodeWorkloads, ReplicasDefaultToOne) {
   EXPECT_EQ(m->deployments[0].replicas, 1);
 }
 
+// ---- Storage ----
+
+constexpr std::string_view kStorage = R"(
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: data-db-0, namespace: shop, annotations: {pv.kubernetes.io/bind-completed: "yes"}}
+spec:
+  accessModes: [ReadWriteOnce]
+  resources: {requests: {storage: 10Gi}}
+  storageClassName: gp3
+  volumeName: pv-1
+status: {phase: Bound}
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: pv-1}
+spec:
+  capacity: {storage: 10Gi}
+  storageClassName: gp3
+  csi: {driver: ebs.csi.aws.com, volumeHandle: vol-0123, fsType: ext4}
+  nodeAffinity:
+    required:
+      nodeSelectorTerms:
+      - matchExpressions:
+        - {key: topology.kubernetes.io/zone, operator: In, values: [us-east-1a]}
+status: {phase: Bound}
+---
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: legacy}
+spec:
+  awsElasticBlockStore: {volumeID: vol-0456}
+  local: {path: /mnt/disk}
+  hostPath: {path: /tmp}
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: gp3, annotations: {storageclass.kubernetes.io/is-default-class: "true"}}
+provisioner: ebs.csi.aws.com
+volumeBindingMode: WaitForFirstConsumer
+parameters: {type: gp3}
+allowedTopologies:
+- matchLabelExpressions:
+  - key: topology.kubernetes.io/zone
+    values: [us-east-1a, us-east-1b]
+---
+apiVersion: storage.k8s.io/v1
+kind: CSINode
+metadata: {name: ip-10-0-0-1}
+spec:
+  drivers:
+  - name: ebs.csi.aws.com
+    nodeID: i-0123
+    allocatable: {count: 25}
+    topologyKeys: [topology.ebs.csi.aws.com/zone]
+  - {name: efs.csi.aws.com, nodeID: i-0123}
+)";
+
+TEST(DecodeStorage, DecodesEveryKind) {
+  absl::StatusOr<Manifests> m = Decode(kStorage);
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->persistent_volume_claims.size(), 1u);
+  const PersistentVolumeClaim& c = m->persistent_volume_claims[0];
+  EXPECT_EQ(c.metadata.namespace_, "shop");
+  EXPECT_EQ(c.spec.storage_class_name, "gp3");
+  EXPECT_EQ(c.spec.volume_name, "pv-1");
+  EXPECT_EQ(c.phase, "Bound");
+
+  ASSERT_EQ(m->persistent_volumes.size(), 2u);
+  const PersistentVolume& pv = m->persistent_volumes[0];
+  EXPECT_EQ(pv.spec.storage_class_name, "gp3");
+  ASSERT_TRUE(pv.spec.csi.has_value());
+  EXPECT_EQ(pv.spec.csi->driver, "ebs.csi.aws.com");
+  EXPECT_EQ(pv.spec.csi->volume_handle, "vol-0123");
+  EXPECT_FALSE(pv.spec.aws_elastic_block_store.has_value());
+  EXPECT_FALSE(pv.spec.local);
+  EXPECT_FALSE(pv.spec.host_path);
+  ASSERT_TRUE(pv.spec.node_affinity.has_value());
+  ASSERT_EQ(pv.spec.node_affinity->size(), 1u);
+  EXPECT_EQ((*pv.spec.node_affinity)[0].match_expressions[0].key, "topology.kubernetes.io/zone");
+  EXPECT_THAT((*pv.spec.node_affinity)[0].match_expressions[0].values, ElementsAre("us-east-1a"));
+  EXPECT_EQ(pv.phase, "Bound");
+  const PersistentVolume& legacy = m->persistent_volumes[1];
+  ASSERT_TRUE(legacy.spec.aws_elastic_block_store.has_value());
+  EXPECT_EQ(legacy.spec.aws_elastic_block_store->volume_id, "vol-0456");
+  EXPECT_TRUE(legacy.spec.local);
+  EXPECT_TRUE(legacy.spec.host_path);
+  EXPECT_FALSE(legacy.spec.node_affinity.has_value());
+
+  ASSERT_EQ(m->storage_classes.size(), 1u);
+  const StorageClass& sc = m->storage_classes[0];
+  EXPECT_EQ(sc.provisioner, "ebs.csi.aws.com");
+  EXPECT_EQ(sc.volume_binding_mode, "WaitForFirstConsumer");
+  ASSERT_EQ(sc.allowed_topologies.size(), 1u);
+  EXPECT_EQ(sc.allowed_topologies[0].match_label_expressions[0].key, "topology.kubernetes.io/zone");
+  EXPECT_THAT(sc.allowed_topologies[0].match_label_expressions[0].values,
+              ElementsAre("us-east-1a", "us-east-1b"));
+
+  ASSERT_EQ(m->csi_nodes.size(), 1u);
+  const CSINode& n = m->csi_nodes[0];
+  EXPECT_EQ(n.metadata.name, "ip-10-0-0-1");
+  ASSERT_EQ(n.drivers.size(), 2u);
+  EXPECT_EQ(n.drivers[0].name, "ebs.csi.aws.com");
+  EXPECT_EQ(n.drivers[0].node_id, "i-0123");
+  EXPECT_EQ(n.drivers[0].allocatable_count, 25);
+  EXPECT_THAT(n.drivers[0].topology_keys, ElementsAre("topology.ebs.csi.aws.com/zone"));
+  EXPECT_FALSE(n.drivers[1].allocatable_count.has_value());
+  EXPECT_TRUE(m->ignored_kinds.empty());
+}
+
+TEST(DecodeStorage, AbsentStorageClassNameDiffersFromEmpty) {
+  absl::StatusOr<Manifests> m = Decode(R"(
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: a}
+spec: {}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: b}
+spec: {storageClassName: ""}
+)");
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_FALSE(m->persistent_volume_claims[0].spec.storage_class_name.has_value());
+  EXPECT_EQ(m->persistent_volume_claims[1].spec.storage_class_name, "");
+}
+
+TEST(DecodeStorage, DefaultsNamespaceAndBindingMode) {
+  absl::StatusOr<Manifests> m = Decode(R"(
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: a}
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: s}
+provisioner: ebs.csi.aws.com
+)");
+  ASSERT_TRUE(m.ok()) << m.status();
+  ApplyDefaults(*m);
+  EXPECT_EQ(m->persistent_volume_claims[0].metadata.namespace_, "default");
+  EXPECT_EQ(m->storage_classes[0].volume_binding_mode, "Immediate");
+}
+
+TEST(DecodeStorage, ErrorsNameTheObjectAndField) {
+  EXPECT_EQ(DecodeError("apiVersion: storage.k8s.io/v1\nkind: CSINode\nmetadata: {name: n}\n"
+                        "spec: {drivers: [{name: d, allocatable: {count: many}}]}\n"),
+            "x.yaml: CSINode/n: spec.drivers[0].allocatable.count: must be an integer, got "
+            "\"many\"");
+  EXPECT_EQ(DecodeError("apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: c}\n"
+                        "spec: {volumeName: [x]}\n"),
+            "x.yaml: PersistentVolumeClaim/default/c: spec.volumeName: must be a string, got a "
+            "list");
+  EXPECT_EQ(DecodeError("apiVersion: v1\nkind: PersistentVolume\nmetadata: {name: p}\n"
+                        "spec: {local: yes}\n"),
+            "x.yaml: PersistentVolume/p: spec.local: must be an object, got \"yes\"");
+  EXPECT_THAT(DecodeError("apiVersion: storage.k8s.io/v1beta1\nkind: StorageClass\n"
+                          "metadata: {name: s}\nprovisioner: x\n"),
+              HasSubstr("unsupported apiVersion \"storage.k8s.io/v1beta1\" for StorageClass; "
+                        "Joinery reads storage.k8s.io/v1"));
+}
+
+TEST(DecodeStorage, PodEphemeralVolumeTemplate) {
+  absl::StatusOr<Manifests> m = Decode(R"(
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers: [{name: c}]
+  volumes:
+  - name: scratch
+    ephemeral:
+      volumeClaimTemplate:
+        metadata: {labels: {type: scratch}}
+        spec: {storageClassName: gp3, accessModes: [ReadWriteOnce]}
+  - name: cache
+    emptyDir: {}
+)");
+  ASSERT_TRUE(m.ok()) << m.status();
+  const std::vector<Volume>& v = m->pods[0].spec.volumes;
+  ASSERT_EQ(v.size(), 2u);
+  ASSERT_TRUE(v[0].ephemeral.has_value());
+  EXPECT_EQ(v[0].ephemeral->storage_class_name, "gp3");
+  EXPECT_FALSE(v[0].pvc_claim_name.has_value());
+  EXPECT_FALSE(v[1].ephemeral.has_value());
+}
+
 // ---- SubstituteEnv ----
 
 DecodeOptions Env(std::initializer_list<std::pair<const std::string, std::string>> vars) {

@@ -115,6 +115,11 @@ void ApplyDefaults(Manifests& m) {
     DefaultPodSpec(d.template_.spec);
   }
   for (PodDisruptionBudget& p : m.pod_disruption_budgets) DefaultNamespace(p.metadata);
+  for (PersistentVolumeClaim& c : m.persistent_volume_claims) DefaultNamespace(c.metadata);
+  for (StorageClass& sc : m.storage_classes) {
+    // The API server's default for storage.k8s.io/v1.
+    if (sc.volume_binding_mode.empty()) sc.volume_binding_mode = "Immediate";
+  }
 }
 
 }  // namespace joinery::api

@@ -125,6 +125,10 @@ constexpr KindInfo kKinds[] = {
     {"Node", "v1", false},
     {"DaemonSet", "apps/v1", true},
     {"PodDisruptionBudget", "policy/v1", true},
+    {"PersistentVolumeClaim", "v1", true},
+    {"PersistentVolume", "v1", false},
+    {"StorageClass", "storage.k8s.io/v1", false},
+    {"CSINode", "storage.k8s.io/v1", false},
 };
 
 const KindInfo* FindKindInfo(std::string_view kind) {
@@ -588,6 +592,12 @@ class JsonDecoder {
     return Field(v, path, "restartPolicy", out.restart_policy);
   }
 
+  absl::Status Decode(const json& v, const Path& path, PersistentVolumeClaimSpec& out) {
+    RETURN_IF_ERROR(Object(v, path));
+    RETURN_IF_ERROR(Field(v, path, "storageClassName", out.storage_class_name));
+    return Field(v, path, "volumeName", out.volume_name);
+  }
+
   absl::Status Decode(const json& v, const Path& path, Volume& out) {
     RETURN_IF_ERROR(Object(v, path));
     RETURN_IF_ERROR(Field(v, path, "name", out.name));
@@ -596,6 +606,16 @@ class JsonDecoder {
       std::string claim;
       RETURN_IF_ERROR(Field(*pvc, path.Field("persistentVolumeClaim"), "claimName", claim));
       out.pvc_claim_name = std::move(claim);
+    }
+    ASSIGN_OR_RETURN(const json* eph, Sub(v, path, "ephemeral"));
+    if (eph != nullptr) {
+      Path epath = path.Field("ephemeral");
+      ASSIGN_OR_RETURN(const json* tmpl, Sub(*eph, epath, "volumeClaimTemplate"));
+      PersistentVolumeClaimSpec spec;
+      if (tmpl != nullptr) {
+        RETURN_IF_ERROR(Field(*tmpl, epath.Field("volumeClaimTemplate"), "spec", spec));
+      }
+      out.ephemeral = std::move(spec);
     }
     return absl::OkStatus();
   }
@@ -682,6 +702,97 @@ class JsonDecoder {
     RETURN_IF_ERROR(IntOrStringField(*spec, p, "minAvailable", out.min_available));
     RETURN_IF_ERROR(IntOrStringField(*spec, p, "maxUnavailable", out.max_unavailable));
     return Field(*spec, p, "selector", out.selector);
+  }
+
+  // ---- Storage ----
+
+  absl::Status Decode(const json& v, const Path& path, CSIPersistentVolumeSource& out) {
+    RETURN_IF_ERROR(Object(v, path));
+    RETURN_IF_ERROR(Field(v, path, "driver", out.driver));
+    return Field(v, path, "volumeHandle", out.volume_handle);
+  }
+
+  absl::Status Decode(const json& v, const Path& path, AWSElasticBlockStoreVolumeSource& out) {
+    RETURN_IF_ERROR(Object(v, path));
+    return Field(v, path, "volumeID", out.volume_id);
+  }
+
+  absl::Status Decode(const json& v, const Path& path, TopologySelectorLabelRequirement& out) {
+    RETURN_IF_ERROR(Object(v, path));
+    RETURN_IF_ERROR(Field(v, path, "key", out.key));
+    return Field(v, path, "values", out.values);
+  }
+
+  absl::Status Decode(const json& v, const Path& path, TopologySelectorTerm& out) {
+    RETURN_IF_ERROR(Object(v, path));
+    return Field(v, path, "matchLabelExpressions", out.match_label_expressions);
+  }
+
+  absl::Status Decode(const json& v, const Path& path, CSINodeDriver& out) {
+    RETURN_IF_ERROR(Object(v, path));
+    RETURN_IF_ERROR(Field(v, path, "name", out.name));
+    RETURN_IF_ERROR(Field(v, path, "nodeID", out.node_id));
+    ASSIGN_OR_RETURN(const json* alloc, Sub(v, path, "allocatable"));
+    if (alloc != nullptr) {
+      RETURN_IF_ERROR(Field(*alloc, path.Field("allocatable"), "count", out.allocatable_count));
+    }
+    return Field(v, path, "topologyKeys", out.topology_keys);
+  }
+
+  // status.phase, the one status field the storage kinds read.
+  absl::Status Phase(const json& doc, std::string& out) {
+    Path root;
+    ASSIGN_OR_RETURN(const json* status, Sub(doc, root, "status"));
+    if (status == nullptr) return absl::OkStatus();
+    return Field(*status, root.Field("status"), "phase", out);
+  }
+
+  absl::Status DecodeBody(const json& doc, PersistentVolumeClaim& out) {
+    Path root;
+    RETURN_IF_ERROR(Field(doc, root, "spec", out.spec));
+    return Phase(doc, out.phase);
+  }
+
+  absl::Status DecodeBody(const json& doc, PersistentVolume& out) {
+    Path root;
+    ASSIGN_OR_RETURN(const json* spec, Sub(doc, root, "spec"));
+    if (spec != nullptr) {
+      Path p = root.Field("spec");
+      RETURN_IF_ERROR(Field(*spec, p, "storageClassName", out.spec.storage_class_name));
+      RETURN_IF_ERROR(Field(*spec, p, "csi", out.spec.csi));
+      RETURN_IF_ERROR(Field(*spec, p, "awsElasticBlockStore", out.spec.aws_elastic_block_store));
+      // Only the presence of a local or hostPath source matters.
+      ASSIGN_OR_RETURN(const json* local, Sub(*spec, p, "local"));
+      out.spec.local = local != nullptr;
+      ASSIGN_OR_RETURN(const json* host_path, Sub(*spec, p, "hostPath"));
+      out.spec.host_path = host_path != nullptr;
+      ASSIGN_OR_RETURN(const json* affinity, Sub(*spec, p, "nodeAffinity"));
+      if (affinity != nullptr) {
+        Path ap = p.Field("nodeAffinity");
+        ASSIGN_OR_RETURN(const json* req, Sub(*affinity, ap, "required"));
+        if (req != nullptr) {
+          std::vector<NodeSelectorTerm> terms;
+          RETURN_IF_ERROR(Field(*req, ap.Field("required"), "nodeSelectorTerms", terms));
+          out.spec.node_affinity = std::move(terms);
+        }
+      }
+    }
+    return Phase(doc, out.phase);
+  }
+
+  // StorageClass keeps its fields at the top level (no spec).
+  absl::Status DecodeBody(const json& doc, StorageClass& out) {
+    Path root;
+    RETURN_IF_ERROR(Field(doc, root, "provisioner", out.provisioner));
+    RETURN_IF_ERROR(Field(doc, root, "volumeBindingMode", out.volume_binding_mode));
+    return Field(doc, root, "allowedTopologies", out.allowed_topologies);
+  }
+
+  absl::Status DecodeBody(const json& doc, CSINode& out) {
+    Path root;
+    ASSIGN_OR_RETURN(const json* spec, Sub(doc, root, "spec"));
+    if (spec == nullptr) return absl::OkStatus();
+    return Field(*spec, root.Field("spec"), "drivers", out.drivers);
   }
 
   absl::Status DecodeBody(const json& doc, DaemonSet& out) {
@@ -806,6 +917,18 @@ absl::StatusOr<DaemonSet> DaemonSetFromJson(const json& j) {
 }
 absl::StatusOr<PodDisruptionBudget> PodDisruptionBudgetFromJson(const json& j) {
   return FromJsonDirect(j, "PodDisruptionBudget", &Manifests::pod_disruption_budgets);
+}
+absl::StatusOr<PersistentVolumeClaim> PersistentVolumeClaimFromJson(const json& j) {
+  return FromJsonDirect(j, "PersistentVolumeClaim", &Manifests::persistent_volume_claims);
+}
+absl::StatusOr<PersistentVolume> PersistentVolumeFromJson(const json& j) {
+  return FromJsonDirect(j, "PersistentVolume", &Manifests::persistent_volumes);
+}
+absl::StatusOr<StorageClass> StorageClassFromJson(const json& j) {
+  return FromJsonDirect(j, "StorageClass", &Manifests::storage_classes);
+}
+absl::StatusOr<CSINode> CSINodeFromJson(const json& j) {
+  return FromJsonDirect(j, "CSINode", &Manifests::csi_nodes);
 }
 
 namespace internal {

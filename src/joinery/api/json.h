@@ -6,10 +6,11 @@
 // It does not validate: callers run validate.h themselves so that problems become status conditions
 // rather than read errors. Fields Joinery does not model (managedFields, status.containerStatuses,
 // ...) are ignored. List items from the API server carry no kind/apiVersion; both are then taken to
-// be the expected ones. A different kind is an InvalidArgument error; errors name the object and the
-// field path ("Pod/default/web: spec.priority: must be an integer, got \"high\""). JSON strings are
-// strings: "5" where an integer belongs is an error, as a quoted "5" is in YAML. Pods, Nodes,
-// DaemonSets and PDBs are read by direct decoders (a few hundred microseconds per pod in the
+// be the expected ones. A different kind is an InvalidArgument error; errors name the object and
+// the field path ("Pod/default/web: spec.priority: must be an integer, got \"high\""). JSON strings
+// are strings: "5" where an integer belongs is an error, as a quoted "5" is in YAML. Pods, Nodes,
+// DaemonSets, PDBs and the storage kinds (PersistentVolumeClaim, PersistentVolume, StorageClass,
+// CSINode) are read by direct decoders (a few hundred microseconds per pod in the
 // sanitizer build); the Karpenter kinds go through the manifest decoder itself (see internal::
 // DecodeJsonViaYaml below).
 //
@@ -40,6 +41,10 @@ absl::StatusOr<Pod> PodFromJson(const nlohmann::json& j);
 absl::StatusOr<Node> NodeFromJson(const nlohmann::json& j);
 absl::StatusOr<DaemonSet> DaemonSetFromJson(const nlohmann::json& j);
 absl::StatusOr<PodDisruptionBudget> PodDisruptionBudgetFromJson(const nlohmann::json& j);
+absl::StatusOr<PersistentVolumeClaim> PersistentVolumeClaimFromJson(const nlohmann::json& j);
+absl::StatusOr<PersistentVolume> PersistentVolumeFromJson(const nlohmann::json& j);
+absl::StatusOr<StorageClass> StorageClassFromJson(const nlohmann::json& j);
+absl::StatusOr<CSINode> CSINodeFromJson(const nlohmann::json& j);
 
 // ---- Writing ----
 
@@ -66,8 +71,8 @@ nlohmann::json RequirementsToJson(const std::vector<NodeSelectorRequirement>& re
 namespace internal {
 // The general route for any kind read here: JSON → YAML node tree → the manifest decoder
 // (decode.cc), then defaults. NodePool, NodeClaim and EC2NodeClass are read this way; Pod, Node,
-// DaemonSet and PodDisruptionBudget have direct decoders (a yaml-cpp tree costs milliseconds per
-// object in a sanitizer build), which tests compare against this route.
+// DaemonSet, PodDisruptionBudget and the storage kinds have direct decoders (a yaml-cpp tree
+// costs milliseconds per object in a sanitizer build), which tests compare against this route.
 absl::StatusOr<Manifests> DecodeJsonViaYaml(const nlohmann::json& j, std::string_view kind);
 }  // namespace internal
 

@@ -503,6 +503,11 @@ std::string Summary(const std::optional<PodAffinity>& a) {
   return s;
 }
 
+std::string Summary(const PersistentVolumeClaimSpec& c) {
+  return StrCat(c.storage_class_name ? StrCat("[", *c.storage_class_name, "]") : "-", ",",
+                c.volume_name);
+}
+
 std::string Summary(const PodSpec& p) {
   std::string s;
   for (const auto* list : {&p.containers, &p.init_containers}) {
@@ -544,7 +549,10 @@ std::string Summary(const PodSpec& p) {
               ",", c.node_affinity_policy, ",", c.node_taints_policy, ",",
               StrJoin(c.match_label_keys, ","), ";");
   }
-  for (const auto& v : p.volumes) StrAppend(s, v.name, ":", v.pvc_claim_name.value_or("-"), ";");
+  for (const auto& v : p.volumes) {
+    StrAppend(s, v.name, ":", v.pvc_claim_name.value_or("-"), ":",
+              v.ephemeral ? Summary(*v.ephemeral) : "-", ";");
+  }
   StrAppend(s, "|", p.node_name, "|", p.scheduler_name, "|", p.priority_class_name, "|",
             p.priority.value_or(-1), "|", p.restart_policy, "|", p.service_account_name);
   return s;
@@ -577,6 +585,45 @@ std::string Summary(const DaemonSet& d) {
 std::string Summary(const PodDisruptionBudget& p) {
   return StrCat(Summary(p.metadata), "#", p.min_available.value_or("-"), "#",
                 p.max_unavailable.value_or("-"), "#", p.selector ? Summary(*p.selector) : "-");
+}
+
+std::string Summary(const PersistentVolumeClaim& c) {
+  return StrCat(Summary(c.metadata), "#", Summary(c.spec), "#", c.phase);
+}
+
+std::string Summary(const PersistentVolume& pv) {
+  const PersistentVolumeSpec& s = pv.spec;
+  std::string out = StrCat(Summary(pv.metadata), "#", s.storage_class_name, ",",
+                           s.csi ? StrCat(s.csi->driver, "/", s.csi->volume_handle) : "-", ",",
+                           s.aws_elastic_block_store ? s.aws_elastic_block_store->volume_id : "-",
+                           ",", s.local, s.host_path, ",");
+  if (s.node_affinity) {
+    for (const auto& t : *s.node_affinity) StrAppend(out, "T", Summary(t.match_expressions), ";");
+  } else {
+    out += "-";
+  }
+  StrAppend(out, "#", pv.phase);
+  return out;
+}
+
+std::string Summary(const StorageClass& sc) {
+  std::string out = StrCat(Summary(sc.metadata), "#", sc.provisioner, ",", sc.volume_binding_mode);
+  for (const auto& t : sc.allowed_topologies) {
+    out += "T";
+    for (const auto& e : t.match_label_expressions) {
+      StrAppend(out, e.key, "=", StrJoin(e.values, "|"), ";");
+    }
+  }
+  return out;
+}
+
+std::string Summary(const CSINode& n) {
+  std::string out = StrCat(Summary(n.metadata), "#");
+  for (const auto& d : n.drivers) {
+    StrAppend(out, d.name, ",", d.node_id, ",", d.allocatable_count.value_or(-1), ",",
+              StrJoin(d.topology_keys, "|"), ";");
+  }
+  return out;
 }
 
 // Applies `value` at `pointer` (nullopt: removes it) to a copy of `base`.
@@ -680,6 +727,14 @@ TEST(DirectDecoders, PodAgreesWithYamlRoute) {
       {"/spec/volumes/1/persistentVolumeClaim", "x"},
       {"/spec/volumes/1/persistentVolumeClaim", nullptr},
       {"/spec/volumes/1/persistentVolumeClaim/claimName", 7},
+      {"/spec/volumes/1/ephemeral",
+       json::parse(R"({"volumeClaimTemplate": {"spec": {"storageClassName": "gp3"}}})")},
+      {"/spec/volumes/1/ephemeral", json::parse(R"({"volumeClaimTemplate": {"spec": {}}})")},
+      {"/spec/volumes/1/ephemeral", json::object()},
+      {"/spec/volumes/1/ephemeral", "x"},
+      {"/spec/volumes/1/ephemeral", json::parse(R"({"volumeClaimTemplate": 1})")},
+      {"/spec/volumes/1/ephemeral",
+       json::parse(R"({"volumeClaimTemplate": {"spec": {"storageClassName": ["x"]}}})")},
       {"/spec", "x"},
       {"/spec", nullptr},
       {"/status", nullptr},
@@ -772,6 +827,118 @@ TEST(DirectDecoders, DaemonSetAndPdbAgreeWithYamlRoute) {
                                           {"/spec", std::nullopt}},
                                          &PodDisruptionBudgetFromJson, "PodDisruptionBudget",
                                          &Manifests::pod_disruption_budgets);
+}
+
+constexpr const char* kPersistentVolumeJson = R"json({
+  "apiVersion": "v1", "kind": "PersistentVolume",
+  "metadata": {"name": "pvc-0b1e", "uid": "u-9",
+    "annotations": {"pv.kubernetes.io/provisioned-by": "ebs.csi.aws.com"},
+    "finalizers": ["kubernetes.io/pv-protection"]},
+  "spec": {
+    "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "10Gi"},
+    "claimRef": {"kind": "PersistentVolumeClaim", "namespace": "shop", "name": "data-db-0"},
+    "csi": {"driver": "ebs.csi.aws.com", "fsType": "ext4", "volumeHandle": "vol-0b1e",
+            "volumeAttributes": {"storage.kubernetes.io/csiProvisionerIdentity": "x"}},
+    "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [
+      {"key": "topology.ebs.csi.aws.com/zone", "operator": "In", "values": ["us-east-1a"]}]}]}},
+    "persistentVolumeReclaimPolicy": "Delete", "storageClassName": "gp3",
+    "volumeMode": "Filesystem"},
+  "status": {"phase": "Bound"}
+})json";
+
+TEST(StorageFromJson, DecodesApiServerObjects) {
+  absl::StatusOr<PersistentVolume> pv =
+      PersistentVolumeFromJson(json::parse(kPersistentVolumeJson));
+  ASSERT_TRUE(pv.ok()) << pv.status();
+  EXPECT_EQ(pv->spec.csi->driver, "ebs.csi.aws.com");
+  EXPECT_EQ((*pv->spec.node_affinity)[0].match_expressions[0].values[0], "us-east-1a");
+  EXPECT_EQ(pv->phase, "Bound");
+
+  absl::StatusOr<PersistentVolumeClaim> pvc = PersistentVolumeClaimFromJson(json::parse(R"({
+    "metadata": {"name": "data-db-0", "namespace": "shop"},
+    "spec": {"storageClassName": "gp3", "volumeName": "pvc-0b1e",
+             "resources": {"requests": {"storage": "10Gi"}}},
+    "status": {"phase": "Bound", "capacity": {"storage": "10Gi"}}})"));
+  ASSERT_TRUE(pvc.ok()) << pvc.status();
+  EXPECT_EQ(pvc->spec.storage_class_name, "gp3");
+  EXPECT_EQ(pvc->spec.volume_name, "pvc-0b1e");
+
+  absl::StatusOr<StorageClass> sc = StorageClassFromJson(json::parse(R"({
+    "metadata": {"name": "gp3"}, "provisioner": "ebs.csi.aws.com",
+    "parameters": {"type": "gp3"}, "reclaimPolicy": "Delete"})"));
+  ASSERT_TRUE(sc.ok()) << sc.status();
+  EXPECT_EQ(sc->volume_binding_mode, "Immediate") << "defaulted as the API server does";
+
+  absl::StatusOr<CSINode> node = CSINodeFromJson(json::parse(R"({
+    "metadata": {"name": "ip-10-0-0-1"},
+    "spec": {"drivers": [{"name": "ebs.csi.aws.com", "nodeID": "i-1",
+                          "allocatable": {"count": 26}}]}})"));
+  ASSERT_TRUE(node.ok()) << node.status();
+  EXPECT_EQ(node->drivers[0].allocatable_count, 26);
+}
+
+TEST(DirectDecoders, StorageKindsAgreeWithYamlRoute) {
+  ExpectRoutesAgree<PersistentVolume>(
+      json::parse(kPersistentVolumeJson),
+      {{"/spec/csi", nullptr},
+       {"/spec/csi", "x"},
+       {"/spec/csi/driver", 5},
+       {"/spec/awsElasticBlockStore", json{{"volumeID", "vol-1"}}},
+       {"/spec/awsElasticBlockStore", json{{"volumeID", json::array()}}},
+       {"/spec/local", json{{"path", "/mnt"}}},
+       {"/spec/local", "x"},
+       {"/spec/hostPath", json{{"path", "/tmp"}}},
+       {"/spec/hostPath", nullptr},
+       {"/spec/nodeAffinity", nullptr},
+       {"/spec/nodeAffinity", json::object()},
+       {"/spec/nodeAffinity/required", json::object()},
+       {"/spec/nodeAffinity/required", 3},
+       {"/spec/nodeAffinity/required/nodeSelectorTerms", json::object()},
+       {"/spec/storageClassName", json::array()},
+       {"/spec", nullptr},
+       {"/spec", 1},
+       {"/status/phase", 1},
+       {"/status", std::nullopt},
+       {"/apiVersion", "storage.k8s.io/v1"}},
+      &PersistentVolumeFromJson, "PersistentVolume", &Manifests::persistent_volumes);
+  json pvc = json::parse(R"({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+    "metadata": {"name": "data"},
+    "spec": {"storageClassName": "gp3", "volumeName": "pv-1"}, "status": {"phase": "Bound"}})");
+  ExpectRoutesAgree<PersistentVolumeClaim>(pvc,
+                                           {{"/spec/storageClassName", ""},
+                                            {"/spec/storageClassName", nullptr},
+                                            {"/spec/storageClassName", std::nullopt},
+                                            {"/spec/volumeName", 1},
+                                            {"/spec", "x"},
+                                            {"/status", 3}},
+                                           &PersistentVolumeClaimFromJson, "PersistentVolumeClaim",
+                                           &Manifests::persistent_volume_claims);
+  json sc = json::parse(R"({"apiVersion": "storage.k8s.io/v1", "kind": "StorageClass",
+    "metadata": {"name": "gp3"}, "provisioner": "ebs.csi.aws.com",
+    "volumeBindingMode": "WaitForFirstConsumer",
+    "allowedTopologies": [{"matchLabelExpressions": [
+      {"key": "topology.kubernetes.io/zone", "values": ["a", "b"]}]}]})");
+  ExpectRoutesAgree<StorageClass>(sc,
+                                  {{"/volumeBindingMode", std::nullopt},
+                                   {"/allowedTopologies", json::object()},
+                                   {"/allowedTopologies/0/matchLabelExpressions/0/values", "a"},
+                                   {"/provisioner", nullptr},
+                                   {"/apiVersion", "storage.k8s.io/v1beta1"}},
+                                  &StorageClassFromJson, "StorageClass",
+                                  &Manifests::storage_classes);
+  json csi = json::parse(R"({"apiVersion": "storage.k8s.io/v1", "kind": "CSINode",
+    "metadata": {"name": "n1"},
+    "spec": {"drivers": [{"name": "ebs.csi.aws.com", "nodeID": "i-1",
+                          "allocatable": {"count": 25}, "topologyKeys": ["zone"]}]}})");
+  ExpectRoutesAgree<CSINode>(csi,
+                             {{"/spec/drivers/0/allocatable", nullptr},
+                              {"/spec/drivers/0/allocatable", json::object()},
+                              {"/spec/drivers/0/allocatable/count", "25"},
+                              {"/spec/drivers/0/allocatable/count", 4294967296LL},
+                              {"/spec/drivers/0/allocatable", 1},
+                              {"/spec/drivers", json::object()},
+                              {"/spec", std::nullopt}},
+                             &CSINodeFromJson, "CSINode", &Manifests::csi_nodes);
 }
 
 NodeClaim SampleNodeClaim() {

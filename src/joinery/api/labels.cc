@@ -45,6 +45,8 @@ std::string_view NormalizeLabelKey(std::string_view key) {
   if (key == "beta.kubernetes.io/arch") return kLabelArch;
   if (key == "beta.kubernetes.io/os") return kLabelOS;
   if (key == "beta.kubernetes.io/instance-type") return kLabelInstanceType;
+  // The EBS CSI driver's zone key (its PVs' node affinity); Karpenter's AWS provider adds it.
+  if (key == "topology.ebs.csi.aws.com/zone") return kLabelZone;
   return key;
 }
 

@@ -84,6 +84,10 @@ inline constexpr std::string_view kResourceNeuronCore = "aws.amazon.com/neuronco
 inline constexpr std::string_view kResourceEFA = "vpc.amazonaws.com/efa";
 inline constexpr std::string_view kResourcePodENI = "vpc.amazonaws.com/pod-eni";
 
+// The AWS EBS CSI driver: the CSI name of in-tree awsElasticBlockStore volumes and of the
+// kubernetes.io/aws-ebs provisioner, and the driver whose attach limit the catalog estimates.
+inline constexpr std::string_view kEBSCSIDriver = "ebs.csi.aws.com";
+
 // Labels whose values instance types and offerings resolve, so a NodePool need not list them
 // (Karpenter's WellKnownLabels: core set plus the AWS provider's).
 const absl::flat_hash_set<std::string_view>& WellKnownLabels();
@@ -95,8 +99,9 @@ const absl::flat_hash_set<std::string_view>& WellKnownLabels();
 bool IsRestrictedLabel(std::string_view key, bool allow_nodepool_label = false);
 
 // Maps deprecated aliases to their current key (failure-domain.beta.kubernetes.io/zone →
-// topology.kubernetes.io/zone, beta.kubernetes.io/arch → kubernetes.io/arch, ...). Returns `key`
-// unchanged otherwise.
+// topology.kubernetes.io/zone, beta.kubernetes.io/arch → kubernetes.io/arch, ...) and, as
+// Karpenter's AWS provider does, the EBS CSI driver's topology.ebs.csi.aws.com/zone to
+// topology.kubernetes.io/zone. Returns `key` unchanged otherwise.
 std::string_view NormalizeLabelKey(std::string_view key);
 
 }  // namespace joinery::api

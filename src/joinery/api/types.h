@@ -1,10 +1,11 @@
 // Kubernetes and Karpenter v1 API types, as plain values.
 //
 // These mirror the fields of the upstream objects that Joinery reads (karpenter.sh/v1 NodePool and
-// NodeClaim, karpenter.k8s.aws/v1 EC2NodeClass, core/v1 Pod and Node, apps/v1 workloads, batch/v1 Job,
-// policy/v1 PodDisruptionBudget). Field names follow the JSON names in C++ style. Optional fields are
-// std::optional; defaults are applied by ApplyDefaults() (defaults.h), not here. Plain values: copy
-// freely, thread-compatible.
+// NodeClaim, karpenter.k8s.aws/v1 EC2NodeClass, core/v1 Pod and Node, apps/v1 workloads, batch/v1
+// Job, policy/v1 PodDisruptionBudget, core/v1 PersistentVolumeClaim and PersistentVolume,
+// storage.k8s.io/v1 StorageClass and CSINode). Field names follow the JSON names in C++ style.
+// Optional fields are std::optional; defaults are applied by ApplyDefaults() (defaults.h), not
+// here. Plain values: copy freely, thread-compatible.
 #pragma once
 
 #include <cstdint>
@@ -158,9 +159,20 @@ struct Container {
   std::string restart_policy;  // "Always" on an init container makes it a sidecar
 };
 
+// The spec of a PersistentVolumeClaim, and of a generic ephemeral volume's volumeClaimTemplate.
+struct PersistentVolumeClaimSpec {
+  // Absent: the cluster's default StorageClass (the API server's DefaultStorageClass admission
+  // plugin fills it in); "": no dynamic provisioning.
+  std::optional<std::string> storage_class_name;
+  std::string volume_name;  // the bound PersistentVolume; empty while unbound
+};
+
 struct Volume {
   std::string name;
   std::optional<std::string> pvc_claim_name;  // persistentVolumeClaim.claimName
+  // ephemeral.volumeClaimTemplate.spec: a generic ephemeral volume, whose PersistentVolumeClaim
+  // Kubernetes names <pod name>-<volume name>.
+  std::optional<PersistentVolumeClaimSpec> ephemeral;
 };
 
 struct PodSpec {
@@ -222,6 +234,74 @@ struct Node {
   ResourceList capacity;
   ResourceList allocatable;
   std::vector<NodeCondition> conditions;
+  Source source;
+};
+
+// ---- Storage: core/v1 PersistentVolumeClaim and PersistentVolume, storage.k8s.io/v1 ----
+
+struct PersistentVolumeClaim {
+  ObjectMeta metadata;
+  PersistentVolumeClaimSpec spec;
+  std::string phase;  // status.phase: Pending, Bound, Lost
+  Source source;
+};
+
+struct CSIPersistentVolumeSource {
+  std::string driver;  // e.g. ebs.csi.aws.com
+  std::string volume_handle;
+};
+
+// The in-tree EBS source; its CSI equivalent is the ebs.csi.aws.com driver.
+struct AWSElasticBlockStoreVolumeSource {
+  std::string volume_id;
+};
+
+struct PersistentVolumeSpec {
+  std::string storage_class_name;
+  std::optional<CSIPersistentVolumeSource> csi;
+  std::optional<AWSElasticBlockStoreVolumeSource> aws_elastic_block_store;
+  bool local = false;      // spec.local is set (a local volume, pinned to one node)
+  bool host_path = false;  // spec.hostPath is set
+  // spec.nodeAffinity.required.nodeSelectorTerms (ORed); nullopt when absent.
+  std::optional<std::vector<NodeSelectorTerm>> node_affinity;
+};
+
+struct PersistentVolume {  // cluster-scoped
+  ObjectMeta metadata;
+  PersistentVolumeSpec spec;
+  std::string phase;  // status.phase: Pending, Available, Bound, Released, Failed
+  Source source;
+};
+
+struct TopologySelectorLabelRequirement {
+  std::string key;
+  std::vector<std::string> values;
+};
+
+struct TopologySelectorTerm {
+  std::vector<TopologySelectorLabelRequirement> match_label_expressions;
+};
+
+struct StorageClass {  // storage.k8s.io/v1, cluster-scoped
+  ObjectMeta metadata;
+  std::string provisioner;
+  std::string volume_binding_mode;  // Immediate (the default) or WaitForFirstConsumer
+  std::vector<TopologySelectorTerm> allowed_topologies;  // ORed; empty = anywhere
+  Source source;
+};
+
+struct CSINodeDriver {
+  std::string name;  // the CSI driver, e.g. ebs.csi.aws.com
+  std::string node_id;
+  // allocatable.count: the most unique volumes of this driver the node can use; nullopt when
+  // absent (unbounded).
+  std::optional<int32_t> allocatable_count;
+  std::vector<std::string> topology_keys;
+};
+
+struct CSINode {  // storage.k8s.io/v1, cluster-scoped; metadata.name is the node's name
+  ObjectMeta metadata;
+  std::vector<CSINodeDriver> drivers;  // spec.drivers
   Source source;
 };
 
@@ -468,6 +548,10 @@ struct Manifests {
   std::vector<Job> jobs;
   std::vector<DaemonSet> daemon_sets;
   std::vector<PodDisruptionBudget> pod_disruption_budgets;
+  std::vector<PersistentVolumeClaim> persistent_volume_claims;
+  std::vector<PersistentVolume> persistent_volumes;
+  std::vector<StorageClass> storage_classes;
+  std::vector<CSINode> csi_nodes;
   // Kinds Joinery does not model (Service, ConfigMap, ...) are counted, not rejected.
   std::map<std::string, int> ignored_kinds;
 };

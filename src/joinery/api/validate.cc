@@ -1364,6 +1364,125 @@ void CheckContainers(Errors& errs, const std::vector<Container>& containers, std
   }
 }
 
+// ---- Storage (k8s.io/kubernetes pkg/apis/core/validation, pkg/apis/storage/validation) ----
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// A StorageClass or PersistentVolume name as a reference: a DNS-1123 subdomain.
+void CheckObjectReference(Errors& errs, std::string_view path, std::string_view name) {
+  if (std::vector<std::string> e = DNS1123SubdomainErrors(name); !e.empty()) {
+    errs.InvalidString(path, name, JoinMessages(e));
+  }
+}
+
+void CheckClaimSpec(Errors& errs, const PersistentVolumeClaimSpec& spec, std::string_view path) {
+  // "" is allowed: it turns dynamic provisioning off.
+  if (spec.storage_class_name.has_value() && !spec.storage_class_name->empty()) {
+    CheckObjectReference(errs, Join(path, "storageClassName"), *spec.storage_class_name);
+  }
+  if (!spec.volume_name.empty()) {
+    CheckObjectReference(errs, Join(path, "volumeName"), spec.volume_name);
+  }
+}
+
+void CheckPVC(Errors& errs, const PersistentVolumeClaim& c) {
+  CheckMetadata(errs, c.metadata, /*namespaced=*/true);
+  CheckClaimSpec(errs, c.spec, "spec");
+  if (!c.phase.empty() && !OneOf(c.phase, {"Pending", "Bound", "Lost"})) {
+    errs.Unsupported("status.phase", c.phase, {"Bound", "Lost", "Pending"});
+  }
+}
+
+void CheckPV(Errors& errs, const PersistentVolume& pv) {
+  CheckMetadata(errs, pv.metadata, /*namespaced=*/false);
+  const PersistentVolumeSpec& spec = pv.spec;
+  if (!spec.storage_class_name.empty()) {
+    CheckObjectReference(errs, "spec.storageClassName", spec.storage_class_name);
+  }
+  if (spec.csi.has_value()) {
+    if (spec.csi->driver.empty()) {
+      errs.Required("spec.csi.driver");
+    } else if (std::vector<std::string> e = QualifiedNameErrors(spec.csi->driver); !e.empty()) {
+      errs.InvalidString("spec.csi.driver", spec.csi->driver, JoinMessages(e));
+    }
+    if (spec.csi->volume_handle.empty()) errs.Required("spec.csi.volumeHandle");
+  }
+  if (spec.aws_elastic_block_store.has_value() && spec.aws_elastic_block_store->volume_id.empty()) {
+    errs.Required("spec.awsElasticBlockStore.volumeID");
+  }
+  if (spec.csi.has_value() && spec.aws_elastic_block_store.has_value()) {
+    errs.Forbidden("spec.awsElasticBlockStore", "may not specify more than 1 volume type");
+  }
+  if (spec.node_affinity.has_value()) {
+    std::string rp = "spec.nodeAffinity.required.nodeSelectorTerms";
+    if (spec.node_affinity->empty()) errs.Required(rp, "must have at least one node selector term");
+    for (size_t i = 0; i < spec.node_affinity->size(); ++i) {
+      CheckNodeSelectorTerm(errs, (*spec.node_affinity)[i], At(rp, i));
+    }
+  }
+  if (!pv.phase.empty() &&
+      !OneOf(pv.phase, {"Pending", "Available", "Bound", "Released", "Failed"})) {
+    errs.Unsupported("status.phase", pv.phase,
+                     {"Available", "Bound", "Failed", "Pending", "Released"});
+  }
+}
+
+void CheckStorageClass(Errors& errs, const StorageClass& sc) {
+  CheckMetadata(errs, sc.metadata, /*namespaced=*/false);
+  if (sc.provisioner.empty()) {
+    errs.Required("provisioner");
+  } else if (std::vector<std::string> e = QualifiedNameErrors(Lower(sc.provisioner)); !e.empty()) {
+    errs.InvalidString("provisioner", sc.provisioner, JoinMessages(e));
+  }
+  if (!sc.volume_binding_mode.empty() &&
+      !OneOf(sc.volume_binding_mode, {"Immediate", "WaitForFirstConsumer"})) {
+    errs.Unsupported("volumeBindingMode", sc.volume_binding_mode,
+                     {"Immediate", "WaitForFirstConsumer"});
+  }
+  for (size_t i = 0; i < sc.allowed_topologies.size(); ++i) {
+    std::string ep = Join(At("allowedTopologies", i), "matchLabelExpressions");
+    std::set<std::string, std::less<>> keys;
+    const auto& exprs = sc.allowed_topologies[i].match_label_expressions;
+    for (size_t j = 0; j < exprs.size(); ++j) {
+      std::string p = At(ep, j);
+      if (exprs[j].values.empty()) errs.Required(Join(p, "values"));
+      std::set<std::string, std::less<>> values;
+      for (size_t k = 0; k < exprs[j].values.size(); ++k) {
+        if (!values.insert(exprs[j].values[k]).second) {
+          errs.Duplicate(At(Join(p, "values"), k), Quote(exprs[j].values[k]));
+        }
+      }
+      CheckQualifiedName(errs, Join(p, "key"), exprs[j].key);
+      if (!keys.insert(exprs[j].key).second) errs.Duplicate(Join(p, "key"), Quote(exprs[j].key));
+    }
+  }
+}
+
+void CheckCSINode(Errors& errs, const CSINode& n) {
+  CheckMetadata(errs, n.metadata, /*namespaced=*/false);
+  std::set<std::string, std::less<>> names;
+  for (size_t i = 0; i < n.drivers.size(); ++i) {
+    const CSINodeDriver& d = n.drivers[i];
+    std::string p = At("spec.drivers", i);
+    if (d.name.empty()) {
+      errs.Required(Join(p, "name"));
+    } else if (!names.insert(d.name).second) {
+      errs.Duplicate(Join(p, "name"), Quote(d.name));
+    }
+    if (d.node_id.empty()) errs.Required(Join(p, "nodeID"));
+    if (d.allocatable_count.has_value() && *d.allocatable_count < 0) {
+      errs.InvalidInt(Join(p, "allocatable.count"), *d.allocatable_count,
+                      "must be greater than or equal to 0");
+    }
+  }
+}
+
 void CheckPodSpec(Errors& errs, const PodSpec& spec, std::string_view path) {
   CheckContainers(errs, spec.containers, Join(path, "containers"), /*init=*/false);
   CheckContainers(errs, spec.init_containers, Join(path, "initContainers"), /*init=*/true);
@@ -1377,8 +1496,15 @@ void CheckPodSpec(Errors& errs, const PodSpec& spec, std::string_view path) {
                       Join(path, "topologySpreadConstraints"));
   for (size_t i = 0; i < spec.volumes.size(); ++i) {
     const Volume& v = spec.volumes[i];
+    std::string vp = At(Join(path, "volumes"), i);
     if (v.pvc_claim_name.has_value() && v.pvc_claim_name->empty()) {
-      errs.Required(Join(At(Join(path, "volumes"), i), "persistentVolumeClaim.claimName"));
+      errs.Required(Join(vp, "persistentVolumeClaim.claimName"));
+    }
+    if (v.pvc_claim_name.has_value() && v.ephemeral.has_value()) {
+      errs.Forbidden(Join(vp, "ephemeral"), "may not specify more than 1 volume type");
+    }
+    if (v.ephemeral.has_value()) {
+      CheckClaimSpec(errs, *v.ephemeral, Join(vp, "ephemeral.volumeClaimTemplate.spec"));
     }
   }
   if (!spec.restart_policy.empty() &&
@@ -1599,6 +1725,22 @@ absl::Status ValidatePod(const Pod& pod) { return ValidateOne(pod, "Pod", true, 
 
 absl::Status ValidateNode(const Node& node) { return ValidateOne(node, "Node", false, CheckNode); }
 
+absl::Status ValidatePersistentVolumeClaim(const PersistentVolumeClaim& c) {
+  return ValidateOne(c, "PersistentVolumeClaim", true, CheckPVC);
+}
+
+absl::Status ValidatePersistentVolume(const PersistentVolume& pv) {
+  return ValidateOne(pv, "PersistentVolume", false, CheckPV);
+}
+
+absl::Status ValidateStorageClass(const StorageClass& sc) {
+  return ValidateOne(sc, "StorageClass", false, CheckStorageClass);
+}
+
+absl::Status ValidateCSINode(const CSINode& n) {
+  return ValidateOne(n, "CSINode", false, CheckCSINode);
+}
+
 absl::Status ValidateManifests(const Manifests& m) {
   std::vector<std::string> lines;
   CheckAll(lines, m.node_pools, "NodePool", false, CheckNodePool);
@@ -1612,6 +1754,10 @@ absl::Status ValidateManifests(const Manifests& m) {
   CheckAll(lines, m.jobs, "Job", true, CheckJob);
   CheckAll(lines, m.daemon_sets, "DaemonSet", true, CheckDaemonSet);
   CheckAll(lines, m.pod_disruption_budgets, "PodDisruptionBudget", true, CheckPDB);
+  CheckAll(lines, m.persistent_volume_claims, "PersistentVolumeClaim", true, CheckPVC);
+  CheckAll(lines, m.persistent_volumes, "PersistentVolume", false, CheckPV);
+  CheckAll(lines, m.storage_classes, "StorageClass", false, CheckStorageClass);
+  CheckAll(lines, m.csi_nodes, "CSINode", false, CheckCSINode);
   return ToStatus(lines);
 }
 

@@ -21,6 +21,10 @@ absl::Status ValidateEC2NodeClass(const EC2NodeClass& nc);
 absl::Status ValidateNodeClaim(const NodeClaim& nc);
 absl::Status ValidatePod(const Pod& pod);
 absl::Status ValidateNode(const Node& node);
+absl::Status ValidatePersistentVolumeClaim(const PersistentVolumeClaim& c);
+absl::Status ValidatePersistentVolume(const PersistentVolume& pv);
+absl::Status ValidateStorageClass(const StorageClass& sc);
+absl::Status ValidateCSINode(const CSINode& n);
 
 // Validates every object, plus cross-object rules (unique names per kind and namespace).
 // Errors are prefixed with "<file>: <Kind>/<name>: ".

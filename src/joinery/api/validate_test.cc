@@ -957,6 +957,122 @@ TEST(ValidateNode, TaintsAndQuantities) {
   EXPECT_THAT(msg, HasSubstr("status.allocatable[cpu]: Invalid value: \"-1\""));
 }
 
+TEST(ValidatePod, VolumeTypesAreExclusiveAndEphemeralClaimsAreChecked) {
+  Pod p = ValidPod();
+  p.spec.volumes = {{.name = "data",
+                     .pvc_claim_name = "claim",
+                     .ephemeral = PersistentVolumeClaimSpec{.storage_class_name = "Bad_Class"}}};
+  std::string msg = PodError(p);
+  EXPECT_THAT(msg, HasSubstr("spec.volumes[0].ephemeral: Forbidden: may not specify more than 1 "
+                             "volume type"));
+  EXPECT_THAT(msg, HasSubstr("spec.volumes[0].ephemeral.volumeClaimTemplate.spec."
+                             "storageClassName: Invalid value: \"Bad_Class\": a lowercase RFC "
+                             "1123 subdomain"));
+}
+
+// ---- Storage ----
+
+TEST(ValidateStorage, PersistentVolumeClaim) {
+  PersistentVolumeClaim c;
+  c.metadata.name = "data";
+  c.metadata.namespace_ = "shop";
+  c.spec.storage_class_name = "";  // dynamic provisioning off: allowed
+  c.phase = "Bound";
+  EXPECT_TRUE(ValidatePersistentVolumeClaim(c).ok()) << ValidatePersistentVolumeClaim(c);
+  c.metadata.name = "";
+  c.spec.volume_name = "PV";
+  c.phase = "Done";
+  std::string msg = Msg(ValidatePersistentVolumeClaim(c));
+  EXPECT_THAT(msg, HasSubstr("metadata.name: Required value: name or generateName is required"));
+  EXPECT_THAT(msg, HasSubstr("spec.volumeName: Invalid value: \"PV\": a lowercase RFC 1123"));
+  EXPECT_THAT(msg, HasSubstr("status.phase: Unsupported value: \"Done\": supported values: "
+                             "\"Bound\", \"Lost\", \"Pending\""));
+}
+
+TEST(ValidateStorage, PersistentVolume) {
+  PersistentVolume pv;
+  pv.metadata.name = "pv-1";
+  pv.spec.csi = CSIPersistentVolumeSource{.driver = "ebs.csi.aws.com", .volume_handle = "vol-1"};
+  pv.spec.node_affinity = std::vector<NodeSelectorTerm>{
+      {.match_expressions = {
+           {.key = "topology.kubernetes.io/zone", .operator_ = "In", .values = {"us-east-1a"}}}}};
+  EXPECT_TRUE(ValidatePersistentVolume(pv).ok()) << ValidatePersistentVolume(pv);
+  pv.spec.csi->driver = "";
+  pv.spec.csi->volume_handle = "";
+  pv.spec.aws_elastic_block_store = AWSElasticBlockStoreVolumeSource{};
+  pv.spec.node_affinity->front().match_expressions[0].operator_ = "Near";
+  std::string msg = Msg(ValidatePersistentVolume(pv));
+  EXPECT_THAT(msg, StartsWith("PersistentVolume/pv-1: "));
+  EXPECT_THAT(msg, HasSubstr("spec.csi.driver: Required value"));
+  EXPECT_THAT(msg, HasSubstr("spec.csi.volumeHandle: Required value"));
+  EXPECT_THAT(msg, HasSubstr("spec.awsElasticBlockStore.volumeID: Required value"));
+  EXPECT_THAT(msg, HasSubstr("spec.awsElasticBlockStore: Forbidden: may not specify more than 1 "
+                             "volume type"));
+  EXPECT_THAT(msg, HasSubstr("spec.nodeAffinity.required.nodeSelectorTerms[0]."
+                             "matchExpressions[0].operator: Unsupported value: \"Near\""));
+  pv.spec.node_affinity = std::vector<NodeSelectorTerm>{};
+  EXPECT_THAT(Msg(ValidatePersistentVolume(pv)),
+              HasSubstr("spec.nodeAffinity.required.nodeSelectorTerms: Required value: must have "
+                        "at least one node selector term"));
+}
+
+TEST(ValidateStorage, StorageClass) {
+  StorageClass sc;
+  sc.metadata.name = "gp3";
+  sc.provisioner = "ebs.csi.aws.com";
+  sc.volume_binding_mode = "WaitForFirstConsumer";
+  sc.allowed_topologies = {
+      {.match_label_expressions = {{.key = "topology.kubernetes.io/zone", .values = {"a", "b"}}}}};
+  EXPECT_TRUE(ValidateStorageClass(sc).ok()) << ValidateStorageClass(sc);
+  sc.provisioner = "";
+  sc.volume_binding_mode = "Later";
+  sc.allowed_topologies[0].match_label_expressions.push_back(
+      {.key = "topology.kubernetes.io/zone", .values = {}});
+  sc.allowed_topologies[0].match_label_expressions[0].values = {"a", "a"};
+  std::string msg = Msg(ValidateStorageClass(sc));
+  EXPECT_THAT(msg, HasSubstr("StorageClass/gp3: provisioner: Required value"));
+  EXPECT_THAT(msg, HasSubstr("volumeBindingMode: Unsupported value: \"Later\": supported values: "
+                             "\"Immediate\", \"WaitForFirstConsumer\""));
+  EXPECT_THAT(msg, HasSubstr("allowedTopologies[0].matchLabelExpressions[0].values[1]: Duplicate "
+                             "value: \"a\""));
+  EXPECT_THAT(msg, HasSubstr("allowedTopologies[0].matchLabelExpressions[1].values: Required "
+                             "value"));
+  EXPECT_THAT(msg, HasSubstr("allowedTopologies[0].matchLabelExpressions[1].key: Duplicate value: "
+                             "\"topology.kubernetes.io/zone\""));
+}
+
+TEST(ValidateStorage, CSINode) {
+  CSINode n;
+  n.metadata.name = "ip-10-0-0-1";
+  n.drivers = {{.name = "ebs.csi.aws.com", .node_id = "i-1", .allocatable_count = 25}};
+  EXPECT_TRUE(ValidateCSINode(n).ok()) << ValidateCSINode(n);
+  n.drivers.push_back({.name = "ebs.csi.aws.com", .node_id = "", .allocatable_count = -1});
+  n.drivers.push_back({.name = "", .node_id = "i-1"});
+  std::string msg = Msg(ValidateCSINode(n));
+  EXPECT_THAT(msg, HasSubstr("CSINode/ip-10-0-0-1: spec.drivers[1].name: Duplicate value: "
+                             "\"ebs.csi.aws.com\""));
+  EXPECT_THAT(msg, HasSubstr("spec.drivers[1].nodeID: Required value"));
+  EXPECT_THAT(msg, HasSubstr("spec.drivers[1].allocatable.count: Invalid value: -1: must be "
+                             "greater than or equal to 0"));
+  EXPECT_THAT(msg, HasSubstr("spec.drivers[2].name: Required value"));
+}
+
+TEST(ValidateStorage, ManifestsCheckStorageKindsAndDuplicateNames) {
+  Manifests m;
+  PersistentVolumeClaim c;
+  c.metadata.name = "";
+  c.source.file = "pvc.yaml";
+  m.persistent_volume_claims = {c};
+  StorageClass sc;
+  sc.metadata.name = "gp3";
+  sc.provisioner = "ebs.csi.aws.com";
+  m.storage_classes = {sc, sc};
+  std::string msg = Msg(ValidateManifests(m));
+  EXPECT_THAT(msg, HasSubstr("pvc.yaml: PersistentVolumeClaim/default/: metadata.name: Required "
+                             "value"));
+  EXPECT_THAT(msg, HasSubstr("StorageClass/gp3: metadata.name: Duplicate value: \"gp3\""));
+}
+
 // ---- ValidateManifests ----
 
 Deployment ValidDeployment() {

@@ -181,6 +181,7 @@ struct TypeRow {
   std::optional<double> network_gbps;
   std::optional<int64_t> local_nvme_gib;
   std::string hypervisor;
+  std::optional<bool> bare_metal;
   // instance-types-extra.csv
   std::string category;
   std::string size;
@@ -250,6 +251,7 @@ const std::vector<ColumnSpec>& KnownColumns() {
       {"network_gbps", Decimal{&TypeRow::network_gbps, 1e6}},
       {"local_nvme_gib", Integer{&TypeRow::local_nvme_gib, 0, kMaxBig}},
       {"hypervisor", LabelText{&TypeRow::hypervisor, true}},
+      {"bare_metal", Flag{&TypeRow::bare_metal}},
       {"category", LabelText{&TypeRow::category, false}},
       {"size", LabelText{&TypeRow::size, false}},
       {"family_generation_number", Integer{&TypeRow::family_generation_number, 0, kMaxBig}},
@@ -511,6 +513,80 @@ absl::Status ValidateOptions(const CatalogOptions& o, std::vector<std::string>& 
   return absl::OkStatus();
 }
 
+// ---- EBS volume attach limit (docs/catalog.md, "EBS volume attach limit") ----
+//
+// The AWS EBS CSI driver reports how many EBS volumes a node can attach (its CSINode's
+// allocatable.count) from the instance type: Xen types have 39 attachments for EBS alone; newer
+// types have a dedicated EBS limit by size; the other Nitro types share 28 attachments among EBS
+// volumes, network interfaces, instance-store devices and accelerators; bare metal reports 31. The
+// root volume takes one. This estimates that figure from the catalog's columns.
+
+// Families with a dedicated EBS limit below generation 8 (from 8 on, every family has one).
+bool HasDedicatedEBSLimit(std::string_view family, int64_t generation) {
+  static constexpr std::string_view kFamilies[] = {
+      "c7a",  "c7i",   "c7i-flex", "m7a", "m7i",  "m7i-flex", "r7a",     "r7i", "r7iz", "i7i",
+      "i7ie", "hpc7a", "g6",       "g6e", "g6f",  "gr6",      "gr6f",    "g7",  "g7e",  "f2",
+      "p4d",  "p4de",  "p5",       "p5e", "p5en", "p6-b200",  "p6-b300", "trn2"};
+  if (generation >= 8) return true;
+  if (family.starts_with("u7i")) return true;  // u7i-6tb, u7in-16tb, ...
+  return std::find(std::begin(kFamilies), std::end(kFamilies), family) != std::end(kFamilies);
+}
+
+// "24xlarge" → 24, "xlarge" → 1, "large" / "medium" / other → 0; "metal-48xl" → 48.
+int64_t SizeMultiple(std::string_view size) {
+  if (size.starts_with("metal-")) size.remove_prefix(6);
+  int64_t n = 0;
+  size_t i = 0;
+  for (; i < size.size() && size[i] >= '0' && size[i] <= '9'; ++i) n = n * 10 + (size[i] - '0');
+  std::string_view rest = size.substr(i);
+  if (i == 0) return rest == "xlarge" ? 1 : 0;
+  return rest == "xlarge" || rest == "xl" ? n : 0;
+}
+
+int DedicatedEBSLimit(std::string_view family, std::string_view size) {
+  if (family == "p4d" || family == "p4de") return 28;
+  if (family == "hpc7a") return 27;
+  const int64_t n = SizeMultiple(size);
+  if (size.starts_with("metal")) return n > 0 && n <= 24 ? 39 : 79;
+  if (n <= 12) return 32;
+  if (n <= 18) return 48;
+  if (n <= 24) return 64;
+  // The largest GPU/Trainium sizes and the 200-Gbps "gn" networking sizes stop at 64.
+  if (family.starts_with("p") || family == "trn2" || family.ends_with("gn")) return 64;
+  if (n <= 32) return 88;
+  return 128;
+}
+
+// Instance-store devices: the CSV has total GB, not the device count. The dense-HDD families use
+// one fixed disk size; for every other type with instance storage, one device is assumed.
+int64_t InstanceStoreDevices(std::string_view family, std::optional<int64_t> gib) {
+  if (gib.value_or(0) <= 0) return 0;
+  if (family == "d3") return (*gib + 1979) / 1980;      // 1980-GB HDDs
+  if (family == "d3en") return (*gib + 13979) / 13980;  // 13980-GB HDDs
+  return 1;
+}
+
+std::optional<int> EBSVolumeLimit(const TypeRow& row, std::string_view family,
+                                  std::string_view size, int64_t generation) {
+  constexpr int kRootVolume = 1;
+  const bool metal = row.bare_metal.value_or(false) || size.starts_with("metal");
+  // A catalog without the hypervisor column (a custom --instance-types file) does not say.
+  if (row.hypervisor.empty() && !metal) return std::nullopt;
+  if (row.hypervisor == "xen") return 39 - kRootVolume;
+  if (HasDedicatedEBSLimit(family, generation)) {
+    return DedicatedEBSLimit(family, size) - kRootVolume;
+  }
+  if (metal) return (family.starts_with("u-") ? 19 : 31) - kRootVolume;
+  // Nitro, shared: the primary network interface, instance-store devices and accelerators each
+  // take an attachment. Habana Gaudi cards do not; nor do the Neuron devices of the large
+  // Inferentia2 and Trainium sizes (more than 4 of them), which EC2 reports with the full limit.
+  int64_t shared = 28 - 1 - InstanceStoreDevices(family, row.local_nvme_gib);
+  if (row.gpu_manufacturer != "habana") shared -= row.gpu_count.value_or(0);
+  const int64_t neurons = row.neuron_device_count.value_or(0);
+  if (neurons <= 4 || family == "inf1") shared -= neurons;
+  return static_cast<int>(std::max<int64_t>(1, shared - kRootVolume));
+}
+
 void SetLabel(InstanceType& it, std::string_view key, std::string value) {
   it.labels.insert_or_assign(std::string(key), std::move(value));
 }
@@ -629,6 +705,10 @@ absl::StatusOr<InstanceType> Derive(const TypeRow& row, const CatalogOptions& op
   set_if(api::kLabelInstanceHypervisor, row.hypervisor);
   set_flag(api::kLabelInstanceEncryptionInTransitSupported, row.encryption_in_transit);
   set_flag(api::kLabelInstanceCapabilityFlex, row.capability_flex);
+
+  int64_t generation_number = 0;
+  for (char c : generation) generation_number = generation_number * 10 + (c - '0');
+  it.ebs_volume_limit = EBSVolumeLimit(row, family, size, generation_number);
 
   // Offerings: a type without a list price cannot be launched, so it gets none.
   if (row.price) {

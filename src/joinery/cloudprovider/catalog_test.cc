@@ -247,6 +247,57 @@ TEST(EmbeddedCatalog, BareMetalTypesHaveNoHypervisorLabel) {
   EXPECT_THAT(it.labels, Contains(Pair(S(api::kLabelInstanceSize), "metal")));
 }
 
+// The EBS CSI driver's figures for these types (its EC2-derived table less the root volume, one
+// network interface attached when the driver starts); docs/catalog.md has the estimate.
+TEST(EmbeddedCatalog, EbsVolumeLimitFollowsTheEbsCsiDriver) {
+  struct Case {
+    std::string_view type;
+    int limit;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"m5.large", 26},        // Nitro: 28 shared − 1 ENI − 1 root
+           {"m6i.32xlarge", 26},    // the shared limit does not grow with size
+           {"c5d.large", 25},       // − 1 instance-store NVMe device
+           {"g4dn.12xlarge", 21},   // − 1 NVMe − 4 GPUs
+           {"inf1.6xlarge", 22},    // − 4 Neuron devices
+           {"d3.8xlarge", 2},       // − 24 HDDs (47520 GB / 1980 GB)
+           {"d3en.xlarge", 24},     // − 2 HDDs (27960 GB / 13980 GB)
+           {"c4.large", 38},        // Xen: 39 for EBS alone
+           {"m5.metal", 30},        // bare metal: 31
+           {"m7i.large", 31},       // dedicated: 32 up to 12xlarge
+           {"m7i.16xlarge", 47},    // 48
+           {"c7a.24xlarge", 63},    // 64
+           {"c7a.32xlarge", 87},    // 88
+           {"c7a.48xlarge", 127},   // 128
+           {"m7i.metal-24xl", 38},  // 39
+           {"c7a.metal-48xl", 78},  // 79
+           {"c8g.medium", 31},      // every generation-8 family is dedicated
+           {"p5.48xlarge", 63},     // 64
+           {"p4d.24xlarge", 27},    // 28
+       }) {
+    EXPECT_EQ(Get(c.type).ebs_volume_limit, c.limit) << c.type;
+    EXPECT_EQ(Get(c.type).VolumeLimit("ebs.csi.aws.com"), c.limit) << c.type;
+  }
+  EXPECT_EQ(Get("m5.large").VolumeLimit("efs.csi.aws.com"), std::nullopt);
+}
+
+TEST(EmbeddedCatalog, EveryTypeHasAPositiveEbsVolumeLimit) {
+  for (const InstanceType& it : Catalog()) {
+    ASSERT_TRUE(it.ebs_volume_limit.has_value()) << it.name;
+    EXPECT_GE(*it.ebs_volume_limit, 1) << it.name;
+    EXPECT_LE(*it.ebs_volume_limit, 127) << it.name;
+  }
+}
+
+TEST(BuildCatalog, EbsVolumeLimitIsUnknownWithoutTheHypervisorColumn) {
+  auto types = BuildCatalog("name,arch,vcpu,memory_mib\nx1.large,amd64,2,4096\n", "", "", {});
+  ASSERT_TRUE(types.ok()) << types.status();
+  EXPECT_EQ((*types)[0].ebs_volume_limit, std::nullopt);
+  types = BuildCatalog(kTypes, "", "", {});
+  ASSERT_TRUE(types.ok()) << types.status();
+  EXPECT_EQ(Find(*types, "g5.xlarge")->ebs_volume_limit, 24);  // 28 − 1 − 1 NVMe − 1 GPU − 1
+}
+
 // ---- Offerings ---------------------------------------------------------------------------------
 
 TEST(Offerings, DefaultZonesGetOnDemandAtListPriceAndSimulatedSpot) {

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <limits>
 
+#include "joinery/api/labels.h"
+
 namespace joinery::cloudprovider {
 
 ResourceList Overhead::Total() const {
@@ -32,6 +34,11 @@ double InstanceType::CheapestAvailablePrice() const {
     if (o.available) best = std::min(best, o.price);
   }
   return best;
+}
+
+std::optional<int> InstanceType::VolumeLimit(std::string_view driver) const {
+  if (driver == api::kEBSCSIDriver) return ebs_volume_limit;
+  return std::nullopt;
 }
 
 }  // namespace joinery::cloudprovider

@@ -9,7 +9,9 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "joinery/api/types.h"
@@ -39,11 +41,18 @@ struct InstanceType {
   ResourceList capacity;  // cpu, memory (after VM overhead), ephemeral-storage, pods, extended
   Overhead overhead;
   std::vector<Offering> offerings;
+  // The most EBS volumes (CSI driver ebs.csi.aws.com) a node of this type can attach, as the AWS
+  // EBS CSI driver will report it in the node's CSINode (allocatable.count), root volume excluded;
+  // the catalog estimates it (docs/catalog.md). nullopt when unknown: no limit.
+  std::optional<int> ebs_volume_limit;
 
   // capacity − kube-reserved − system-reserved − eviction threshold (never negative).
   ResourceList Allocatable() const;
   // Cheapest available offering price, or +infinity when none is available.
   double CheapestAvailablePrice() const;
+  // The attach limit of CSI `driver` on a new node of this type: ebs_volume_limit for
+  // ebs.csi.aws.com; nullopt (no limit known) for other drivers.
+  std::optional<int> VolumeLimit(std::string_view driver) const;
 };
 
 using InstanceTypes = std::vector<InstanceType>;

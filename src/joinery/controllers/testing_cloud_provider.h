@@ -251,7 +251,11 @@ struct TestWorld {
              Same(kube::resources::EC2NodeClasses(), cluster.NodeClasses()) &&
              Same(kube::resources::NodeClaims(), cluster.NodeClaims()) &&
              Same(kube::resources::Nodes(), cluster.Nodes()) &&
-             Same(kube::resources::Pods(), cluster.Pods());
+             Same(kube::resources::Pods(), cluster.Pods()) &&
+             Same(kube::resources::PersistentVolumeClaims(), cluster.PersistentVolumeClaims()) &&
+             Same(kube::resources::PersistentVolumes(), cluster.PersistentVolumes()) &&
+             Same(kube::resources::StorageClasses(), cluster.StorageClasses()) &&
+             Same(kube::resources::CSINodes(), cluster.CSINodes());
     });
   }
 

@@ -75,6 +75,23 @@ const Resource& PodDisruptionBudgets() {
       Make("policy", "v1beta1", "poddisruptionbudgets", "PodDisruptionBudget", true);
   return r;
 }
+const Resource& PersistentVolumeClaims() {
+  static const Resource& r =
+      Make("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true);
+  return r;
+}
+const Resource& PersistentVolumes() {
+  static const Resource& r = Make("", "v1", "persistentvolumes", "PersistentVolume", false);
+  return r;
+}
+const Resource& StorageClasses() {
+  static const Resource& r = Make("storage.k8s.io", "v1", "storageclasses", "StorageClass", false);
+  return r;
+}
+const Resource& CSINodes() {
+  static const Resource& r = Make("storage.k8s.io", "v1", "csinodes", "CSINode", false);
+  return r;
+}
 }  // namespace resources
 
 namespace {

@@ -72,6 +72,10 @@ const Resource& ConfigMaps();
 // dropped v1beta1. Switch to policy/v1 when the minimum supported server moves past 1.21
 // (discovery-based selection is out of scope).
 const Resource& PodDisruptionBudgets();
+const Resource& PersistentVolumeClaims();  // namespaced
+const Resource& PersistentVolumes();       // cluster-scoped
+const Resource& StorageClasses();          // storage.k8s.io/v1, cluster-scoped
+const Resource& CSINodes();                // storage.k8s.io/v1, cluster-scoped
 }  // namespace resources
 
 struct ListOptions {

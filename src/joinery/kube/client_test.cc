@@ -100,6 +100,13 @@ TEST(Resources, HaveTheRightApiVersionsAndScopes) {
   EXPECT_FALSE(resources::EC2NodeClasses().namespaced);
   EXPECT_EQ(resources::PodDisruptionBudgets().ApiVersion(), "policy/v1beta1");
   EXPECT_EQ(resources::ConfigMaps().kind, "ConfigMap");
+  EXPECT_TRUE(resources::PersistentVolumeClaims().namespaced);
+  EXPECT_EQ(resources::PersistentVolumeClaims().resource, "persistentvolumeclaims");
+  EXPECT_FALSE(resources::PersistentVolumes().namespaced);
+  EXPECT_EQ(resources::StorageClasses().ApiVersion(), "storage.k8s.io/v1");
+  EXPECT_FALSE(resources::StorageClasses().namespaced);
+  EXPECT_EQ(resources::CSINodes().ApiVersion(), "storage.k8s.io/v1");
+  EXPECT_EQ(resources::CSINodes().kind, "CSINode");
   EXPECT_EQ(&resources::Pods(), &resources::Pods());
 }
 

@@ -43,8 +43,10 @@ bool IsBuiltIn(const Resource& r) {
 
 bool HasStatusSubresource(const Resource& r) {
   static const std::set<std::string> kWithStatus = {
-      "pods",      "nodes",      "nodepools",           "nodeclaims", "ec2nodeclasses",
-      "deployments", "daemonsets", "poddisruptionbudgets", "replicasets", "statefulsets"};
+      "pods",        "nodes",        "nodepools",  "nodeclaims",           "ec2nodeclasses",
+      "deployments", "daemonsets",   "replicasets", "poddisruptionbudgets", "statefulsets",
+      "persistentvolumeclaims",      "persistentvolumes",
+  };
   return kWithStatus.contains(r.resource);
 }
 

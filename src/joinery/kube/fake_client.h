@@ -11,11 +11,12 @@
 //    unconditional update. A no-op write (nothing but the resourceVersion differs) stores nothing and
 //    emits no event, as the real server does.
 //  - Status subresource for pods, nodes, nodepools, nodeclaims, ec2nodeclasses, deployments,
-//    daemonsets, poddisruptionbudgets: Update/Patch with subresource "status" change only .status;
-//    main Update/Patch keep the stored .status; Create drops .status (pods get {"phase":"Pending"})
-//    except for nodes. metadata.generation is incremented when anything outside metadata and status
-//    changes. Resources without a status subresource (configmaps, leases, events, ...) store the
-//    whole object. To seed objects *with* a status use Add().
+//    daemonsets, poddisruptionbudgets, persistentvolumeclaims, persistentvolumes: Update/Patch
+//    with subresource "status" change only .status; main Update/Patch keep the stored .status;
+//    Create drops .status (pods get {"phase":"Pending"}) except for nodes. metadata.generation is
+//    incremented when anything outside metadata and status changes. Resources without a status
+//    subresource (configmaps, leases, events, ...) store the whole object. To seed objects *with* a
+//    status use Add().
 //  - Patch: kMerge (RFC 7386), kJson (RFC 6902; a failing op, e.g. a "test", is kInvalidArgument as
 //    the server's 422), kStrategic is applied as a merge patch (lists are replaced, not merged by key:
 //    good enough for the metadata/labels/annotations/finalizers/status patches Joinery sends).

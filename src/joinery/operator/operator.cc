@@ -201,6 +201,14 @@ absl::StatusOr<int> Run(const OperatorOptions& options) {
         break;
       case state::Kind::kDaemonSet:
         break;
+      // A claim that binds, or a class that appears, can make a waiting pod provisionable.
+      case state::Kind::kPersistentVolumeClaim:
+      case state::Kind::kStorageClass:
+        c.provisioner->Trigger();
+        break;
+      case state::Kind::kPersistentVolume:
+      case state::Kind::kCSINode:
+        break;
     }
   });
   c.gc->Enqueue("gc");

@@ -139,6 +139,10 @@ solver::Snapshot BuildSnapshot(const api::Manifests& m,
   s.instance_types = std::move(instance_types);
   s.node_pools = m.node_pools;
   s.daemon_sets = m.daemon_sets;
+  s.persistent_volume_claims = m.persistent_volume_claims;
+  s.persistent_volumes = m.persistent_volumes;
+  s.storage_classes = m.storage_classes;
+  s.csi_nodes = m.csi_nodes;
 
   std::map<std::string, size_t, std::less<>> node_index;
   for (const auto& n : m.nodes) {

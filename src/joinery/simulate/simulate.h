@@ -45,7 +45,8 @@ absl::Status CheckPodCount(const api::Manifests& m);
 // Expands workloads into pods: Deployment/ReplicaSet/StatefulSet replicas, Job parallelism.
 std::vector<api::Pod> ExpandWorkloads(const api::Manifests& m);
 
-// Builds the snapshot: pending pods, nodes with their bound pods, in-flight NodeClaims, DaemonSets.
+// Builds the snapshot: pending pods, nodes with their bound pods, in-flight NodeClaims, DaemonSets,
+// and the storage objects (PersistentVolumeClaims, PersistentVolumes, StorageClasses, CSINodes).
 solver::Snapshot BuildSnapshot(const api::Manifests& m,
                                std::shared_ptr<const cloudprovider::InstanceTypes> instance_types,
                                const solver::Options& options, std::vector<std::string>* warnings);

@@ -17,6 +17,10 @@ std::string_view KindName(Kind k) {
     case Kind::kNodePool: return "NodePool";
     case Kind::kNodeClass: return "EC2NodeClass";
     case Kind::kDaemonSet: return "DaemonSet";
+    case Kind::kPersistentVolumeClaim: return "PersistentVolumeClaim";
+    case Kind::kPersistentVolume: return "PersistentVolume";
+    case Kind::kStorageClass: return "StorageClass";
+    case Kind::kCSINode: return "CSINode";
   }
   return "";
 }
@@ -78,7 +82,12 @@ Cluster::Cluster(kube::Client& client)
       node_claims_(std::make_unique<Store<api::NodeClaim>>(&api::NodeClaimFromJson)),
       node_pools_(std::make_unique<Store<api::NodePool>>(&api::NodePoolFromJson)),
       node_classes_(std::make_unique<Store<api::EC2NodeClass>>(&api::EC2NodeClassFromJson)),
-      daemon_sets_(std::make_unique<Store<api::DaemonSet>>(&api::DaemonSetFromJson)) {}
+      daemon_sets_(std::make_unique<Store<api::DaemonSet>>(&api::DaemonSetFromJson)),
+      claims_(
+          std::make_unique<Store<api::PersistentVolumeClaim>>(&api::PersistentVolumeClaimFromJson)),
+      volumes_(std::make_unique<Store<api::PersistentVolume>>(&api::PersistentVolumeFromJson)),
+      storage_classes_(std::make_unique<Store<api::StorageClass>>(&api::StorageClassFromJson)),
+      csi_nodes_(std::make_unique<Store<api::CSINode>>(&api::CSINodeFromJson)) {}
 
 Cluster::~Cluster() { Stop(); }
 
@@ -95,6 +104,10 @@ void Cluster::Start() {
       {Kind::kNodeClaim, kube::resources::NodeClaims()},
       {Kind::kNode, kube::resources::Nodes()},
       {Kind::kDaemonSet, kube::resources::DaemonSets()},
+      {Kind::kStorageClass, kube::resources::StorageClasses()},
+      {Kind::kPersistentVolume, kube::resources::PersistentVolumes()},
+      {Kind::kPersistentVolumeClaim, kube::resources::PersistentVolumeClaims()},
+      {Kind::kCSINode, kube::resources::CSINodes()},
       {Kind::kPod, kube::resources::Pods()},
   };
   for (const auto& w : watched) {
@@ -197,6 +210,18 @@ void Cluster::Apply(Kind kind, const kube::Json* old_obj, const kube::ObjectPtr&
       case Kind::kDaemonSet:
         deleted ? (void)daemon_sets_->Remove(key) : (void)daemon_sets_->Put(key, new_ptr);
         break;
+      case Kind::kPersistentVolumeClaim:
+        deleted ? (void)claims_->Remove(key) : (void)claims_->Put(key, new_ptr);
+        break;
+      case Kind::kPersistentVolume:
+        deleted ? (void)volumes_->Remove(key) : (void)volumes_->Put(key, new_ptr);
+        break;
+      case Kind::kStorageClass:
+        deleted ? (void)storage_classes_->Remove(key) : (void)storage_classes_->Put(key, new_ptr);
+        break;
+      case Kind::kCSINode:
+        deleted ? (void)csi_nodes_->Remove(key) : (void)csi_nodes_->Put(key, new_ptr);
+        break;
     }
   }
   Notify(kind, key, any, deleted);
@@ -280,6 +305,22 @@ std::vector<Entry<api::EC2NodeClass>> Cluster::NodeClasses() const {
 std::vector<Entry<api::DaemonSet>> Cluster::DaemonSets() const {
   std::lock_guard lock(mu_);
   return daemon_sets_->All();
+}
+std::vector<Entry<api::PersistentVolumeClaim>> Cluster::PersistentVolumeClaims() const {
+  std::lock_guard lock(mu_);
+  return claims_->All();
+}
+std::vector<Entry<api::PersistentVolume>> Cluster::PersistentVolumes() const {
+  std::lock_guard lock(mu_);
+  return volumes_->All();
+}
+std::vector<Entry<api::StorageClass>> Cluster::StorageClasses() const {
+  std::lock_guard lock(mu_);
+  return storage_classes_->All();
+}
+std::vector<Entry<api::CSINode>> Cluster::CSINodes() const {
+  std::lock_guard lock(mu_);
+  return csi_nodes_->All();
 }
 
 }  // namespace joinery::state

@@ -3,10 +3,12 @@
 // NodeClaims by providerID).
 //
 // Fed by list+watch informers (kube/informer.h) on pods, nodes, NodeClaims, NodePools,
-// EC2NodeClasses and DaemonSets. Every object is kept as the API server's JSON and, when it
-// decodes, as the typed api:: value; an object that does not decode (a NodePool with a bad field,
-// say) is still listed, with the decode error, so that a controller can report it. Listeners are
-// told of every change (after the cache is updated) so that controllers can enqueue keys.
+// EC2NodeClasses, DaemonSets and the storage objects volume scheduling reads
+// (PersistentVolumeClaims, PersistentVolumes, StorageClasses, CSINodes). Every object is kept as
+// the API server's JSON and, when it decodes, as the typed api:: value; an object that does not
+// decode (a NodePool with a bad field, say) is still listed, with the decode error, so that a
+// controller can report it. Listeners are told of every change (after the cache is updated) so that
+// controllers can enqueue keys.
 //
 // Thread-safety: reads may come from any thread and return immutable shared objects (snapshots
 // that stay valid while the cache moves on). Listeners run on informer threads and must not block.
@@ -33,7 +35,18 @@ class Informer;
 
 namespace joinery::state {
 
-enum class Kind { kPod, kNode, kNodeClaim, kNodePool, kNodeClass, kDaemonSet };
+enum class Kind {
+  kPod,
+  kNode,
+  kNodeClaim,
+  kNodePool,
+  kNodeClass,
+  kDaemonSet,
+  kPersistentVolumeClaim,
+  kPersistentVolume,
+  kStorageClass,
+  kCSINode,
+};
 std::string_view KindName(Kind k);
 
 template <typename T>
@@ -45,8 +58,8 @@ struct Entry {
 
 class Cluster {
  public:
-  // `key` is "namespace/name" for pods, the name otherwise; `object` is the new object (the last
-  // known one when `deleted`).
+  // `key` is "namespace/name" for namespaced objects (pods, claims), the name otherwise; `object`
+  // is the new object (the last known one when `deleted`).
   using Listener = std::function<void(Kind kind, const std::string& key, const kube::Json& object,
                                       bool deleted)>;
 
@@ -84,6 +97,13 @@ class Cluster {
 
   std::vector<Entry<api::DaemonSet>> DaemonSets() const;
 
+  // Storage, for volume topology and attach limits. Claims are keyed "namespace/name"; CSINodes
+  // by their node's name.
+  std::vector<Entry<api::PersistentVolumeClaim>> PersistentVolumeClaims() const;
+  std::vector<Entry<api::PersistentVolume>> PersistentVolumes() const;
+  std::vector<Entry<api::StorageClass>> StorageClasses() const;
+  std::vector<Entry<api::CSINode>> CSINodes() const;
+
   // Makes an object this process just wrote visible before its watch event arrives (Karpenter
   // updates cluster state right after creating a NodeClaim so the next batch cannot miss it).
   void ObserveNodeClaim(const kube::Json& object);
@@ -102,6 +122,10 @@ class Cluster {
   std::unique_ptr<Store<api::NodePool>> node_pools_;
   std::unique_ptr<Store<api::EC2NodeClass>> node_classes_;
   std::unique_ptr<Store<api::DaemonSet>> daemon_sets_;
+  std::unique_ptr<Store<api::PersistentVolumeClaim>> claims_;
+  std::unique_ptr<Store<api::PersistentVolume>> volumes_;
+  std::unique_ptr<Store<api::StorageClass>> storage_classes_;
+  std::unique_ptr<Store<api::CSINode>> csi_nodes_;
   std::map<std::string, std::set<std::string>, std::less<>> pods_by_node_;
   std::map<std::string, std::string, std::less<>> node_by_provider_id_;
   std::map<std::string, std::string, std::less<>> claim_by_provider_id_;

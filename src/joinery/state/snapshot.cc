@@ -107,6 +107,20 @@ solver::Snapshot BuildSnapshot(const Cluster& cluster, SnapshotInputs in) {
   for (const auto& d : cluster.DaemonSets()) {
     if (d.typed) snap.daemon_sets.push_back(*d.typed);
   }
+  // Storage objects whole: claims are few next to pods, and the volume index looks them up by
+  // name. Objects that did not decode are left out (their pods then fail to find them).
+  for (const auto& c : cluster.PersistentVolumeClaims()) {
+    if (c.typed) snap.persistent_volume_claims.push_back(*c.typed);
+  }
+  for (const auto& v : cluster.PersistentVolumes()) {
+    if (v.typed) snap.persistent_volumes.push_back(*v.typed);
+  }
+  for (const auto& sc : cluster.StorageClasses()) {
+    if (sc.typed) snap.storage_classes.push_back(*sc.typed);
+  }
+  for (const auto& n : cluster.CSINodes()) {
+    if (n.typed) snap.csi_nodes.push_back(*n.typed);
+  }
   return snap;
 }
 

@@ -39,7 +39,8 @@ struct SnapshotInputs {
 };
 
 // Existing nodes (with their bound, non-terminal pods), in-flight NodeClaims (no registered Node
-// yet) and DaemonSets from the cluster view, plus `in`.
+// yet), DaemonSets and the storage objects (PersistentVolumeClaims, PersistentVolumes,
+// StorageClasses, CSINodes) from the cluster view, plus `in`.
 solver::Snapshot BuildSnapshot(const Cluster& cluster, SnapshotInputs in);
 
 }  // namespace joinery::state
