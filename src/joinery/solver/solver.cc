@@ -8,6 +8,7 @@
 #include <map>
 #include <numeric>
 #include <set>
+#include <tuple>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -432,6 +433,7 @@ class Scheduler {
     std::sort(by_name.begin(), by_name.end(),
               [&](int a, int b) { return types_[a].it->name < types_[b].it->name; });
     for (size_t r = 0; r < by_name.size(); ++r) types_[by_name[r]].name_rank = static_cast<int>(r);
+    types_by_name_ = std::move(by_name);
   }
 
   // DaemonSet pods that would run on a node with these requirements and taints.
@@ -1190,7 +1192,7 @@ class Scheduler {
 
   // ---- output ----
 
-  PlannedNodeClaim FinalizeClaim(const Claim& c, int ordinal) {
+  PlannedNodeClaim FinalizeClaim(const Claim& c, int ordinal) {  // not const: caches
     const Template& t = templates_[c.tmpl];
     const api::NodePool& np = *t.pool;
     PlannedNodeClaim out;
@@ -1210,20 +1212,40 @@ class Scheduler {
       return OfferingCompatible(d.it->offerings[o.index], reqs);
     };
 
-    // Options cheapest first (ties by name), truncated.
-    std::vector<std::pair<double, int>> priced;
-    priced.reserve(c.options.size());
-    for (int i : c.options) {
-      double best = kInf;
-      for (const auto& o : types_[i].offers) {
-        if (allowed(types_[i], o)) best = std::min(best, o.price);
+    // Options cheapest first (ties by name), truncated. The order of the template's options
+    // under the same zone/capacity-type masks is computed once and filtered per NodeClaim.
+    auto price_order = [&](const std::vector<int>& options) {
+      std::vector<std::pair<double, int>> priced;
+      priced.reserve(options.size());
+      for (int i : options) {
+        double best = kInf;
+        for (const auto& o : types_[i].offers) {
+          if (allowed(types_[i], o)) best = std::min(best, o.price);
+        }
+        priced.emplace_back(best, i);
       }
-      priced.emplace_back(best, i);
+      std::sort(priced.begin(), priced.end(), [&](const auto& a, const auto& b) {
+        if (a.first != b.first) return a.first < b.first;
+        return types_[a.second].name_rank < types_[b.second].name_rank;
+      });
+      return priced;
+    };
+    std::vector<std::pair<double, int>> priced;
+    if (masks_ok_) {
+      auto key = std::make_tuple(c.tmpl, zones, cts_allowed);
+      auto cached = price_order_cache_.find(key);
+      if (cached == price_order_cache_.end()) {
+        cached = price_order_cache_.emplace(key, price_order(t.options)).first;
+      }
+      member_.assign(types_.size(), 0);
+      for (int i : c.options) member_[i] = 1;
+      priced.reserve(c.options.size());
+      for (const auto& e : cached->second) {
+        if (member_[e.second]) priced.push_back(e);
+      }
+    } else {
+      priced = price_order(c.options);
     }
-    std::sort(priced.begin(), priced.end(), [&](const auto& a, const auto& b) {
-      if (a.first != b.first) return a.first < b.first;
-      return types_[a.second].name_rank < types_[b.second].name_rank;
-    });
     if (static_cast<int>(priced.size()) > snap_.options.max_instance_types) {
       priced.resize(std::max(0, snap_.options.max_instance_types));
     }
@@ -1262,7 +1284,8 @@ class Scheduler {
     }
 
     // Requests: pods plus the smallest DaemonSet overhead among the options.
-    out.requests = res_.Sparse(Sum(c.requests, MinOverhead(t, kept)));
+    out.requests = res_.Sparse(snap_.daemon_sets.empty() ? c.requests
+                                                         : Sum(c.requests, MinOverhead(t, kept)));
 
     // Launch choice as the AWS provider makes it: reserved, then spot, then on-demand; within the
     // capacity type the cheapest offering; exotic types (GPU, Neuron, metal) only when nothing
@@ -1301,14 +1324,15 @@ class Scheduler {
     }
     out.requirements = reqs.ToSelector();
     // The instance-type requirement: the kept options in name order, at its key's position.
-    std::vector<int> by_name = kept;
-    std::sort(by_name.begin(), by_name.end(),
-              [&](int a, int b) { return types_[a].name_rank < types_[b].name_rank; });
     api::NodeSelectorRequirement itr;
     itr.key = std::string(api::kLabelInstanceType);
     itr.operator_ = "In";
-    itr.values.reserve(by_name.size());
-    for (int i : by_name) itr.values.push_back(types_[i].it->name);
+    itr.values.reserve(kept.size());
+    member_.assign(types_.size(), 0);
+    for (int i : kept) member_[i] = 1;
+    for (int i : types_by_name_) {
+      if (member_[i]) itr.values.push_back(types_[i].it->name);
+    }
     auto pos = std::find_if(out.requirements.begin(), out.requirements.end(),
                             [&](const api::NodeSelectorRequirement& r) { return r.key > itr.key; });
     out.requirements.insert(pos, std::move(itr));
@@ -1344,6 +1368,11 @@ class Scheduler {
   std::vector<ITData> types_;
   std::vector<std::string> zone_table_, ct_table_;  // bit positions of OfferBits
   bool masks_ok_ = true;                            // at most 64 zones and capacity types
+  std::vector<int> types_by_name_;                  // type indices in name order
+  // Finalization scratch: a template's options by price under (zone, capacity-type) masks.
+  std::map<std::tuple<int, uint64_t, uint64_t>, std::vector<std::pair<double, int>>>
+      price_order_cache_;
+  std::vector<char> member_;
   std::vector<Vec> daemon_requests_;  // per DaemonSet, its pod's requests (pods: 1 included)
   std::vector<Template> templates_;
   bool have_node_pools_ = false;
