@@ -19,6 +19,7 @@
 #include "joinery/scheduling/requirements.h"
 #include "joinery/scheduling/resources.h"
 #include "joinery/scheduling/taints.h"
+#include "joinery/scheduling/volumes.h"
 #include "joinery/solver/topology.h"
 
 namespace joinery::solver {
@@ -196,6 +197,8 @@ struct PodData {
   std::vector<scheduling::HostPort> host_ports;
   std::string ignored;  // non-empty: Karpenter would not provision for this pod (reason)
   internal::PodTopology topo;
+  Requirements volume_reqs;                // zones its PersistentVolumes allow
+  scheduling::DriverVolumes volumes;       // CSI volumes it attaches, by driver
 };
 
 struct NodeState {
@@ -208,6 +211,8 @@ struct NodeState {
   Vec available;
   std::vector<scheduling::HostPort> host_ports;  // bound by the node's pods
   std::vector<std::string> placed;
+  scheduling::VolumeUsage volumes;  // attached by the node's pods
+  scheduling::VolumeLimits volume_limits;  // from its CSINode; empty = unlimited
 };
 
 struct Claim {
@@ -222,6 +227,7 @@ struct Claim {
   std::vector<scheduling::HostPort> host_ports;  // bound by its pods
   bool min_values_relaxed = false;
   std::vector<uint64_t> key_masks;  // topology domains of reqs per key (Topology::KeyMasks)
+  scheduling::VolumeUsage volumes;   // attached by its pods
 };
 
 // Which of Karpenter's three instance-type criteria some type met, to explain a failure.
@@ -331,7 +337,10 @@ std::string DeterministicSuffix(std::string_view pool, int ordinal) {
 
 class Scheduler {
  public:
-  explicit Scheduler(const Snapshot& s) : snap_(s) {}
+  explicit Scheduler(const Snapshot& s)
+      : snap_(s),
+        volumes_(s.persistent_volume_claims, s.persistent_volumes, s.storage_classes,
+                 s.csi_nodes) {}
 
   Plan Run() {
     Intern();
@@ -560,9 +569,13 @@ class Scheduler {
       n.reqs.Add(Requirement::In(std::string(api::kLabelHostname), {n.name}));
       n.taints = en.node.taints;
       n.available = res_.Dense(en.node.allocatable);
+      n.volume_limits = volumes_.NodeLimits(n.name);
       for (const auto& p : en.pods) {
         Vec r = res_.Dense(scheduling::PodSchedulingRequests(p.spec));
         SubVec(n.available, r);
+        if (scheduling::VolumeIndex::HasClaims(p)) {
+          if (auto v = volumes_.PodVolumes(p); v.ok()) n.volumes.Add(*v);
+        }
         auto ports = scheduling::PodHostPorts(p.spec);
         n.host_ports.insert(n.host_ports.end(), ports.begin(), ports.end());
       }
@@ -664,6 +677,20 @@ class Scheduler {
       d.requests = res_.Dense(scheduling::PodSchedulingRequests(p.spec));
       d.host_ports = scheduling::PodHostPorts(p.spec);
       d.ignored = IgnoreReason(p);
+      if (d.ignored.empty() && scheduling::VolumeIndex::HasClaims(p)) {
+        // Karpenter ignores pods whose claims cannot be resolved.
+        absl::Status valid = volumes_.ValidatePod(p);
+        auto reqs = valid.ok() ? volumes_.PodVolumeRequirements(p)
+                               : absl::StatusOr<Requirements>(valid);
+        auto vols = reqs.ok() ? volumes_.PodVolumes(p) : absl::StatusOr<scheduling::DriverVolumes>(
+                                                             reqs.status());
+        if (!vols.ok()) {
+          d.ignored = StrCat("ignoring pod, ", vols.status().message());
+        } else {
+          d.volume_reqs = *std::move(reqs);
+          d.volumes = *std::move(vols);
+        }
+      }
       pods_.push_back(std::move(d));
     }
   }
@@ -835,6 +862,12 @@ class Scheduler {
       if (!FitsVec(pod.requests, n.available)) continue;
       if (!n.reqs.Compatible(preqs, api::WellKnownLabels()).ok()) continue;
       if (!scheduling::CheckHostPorts(n.host_ports, pod.host_ports).ok()) continue;
+      if (!pod.volume_reqs.empty() &&
+          !n.reqs.Compatible(pod.volume_reqs, api::WellKnownLabels()).ok()) {
+        continue;
+      }
+      if (!n.volume_limits.empty() && !n.volumes.CheckFits(pod.volumes, n.volume_limits).ok())
+        continue;
       internal::NodeView view{n.slot, &n.reqs, &n.taints};
       if (!pod.topo.empty()) {
         if (!topo_.DomainRequirements(*pod.pod, pod.topo, active, preqs, view, false).ok())
@@ -842,6 +875,7 @@ class Scheduler {
         topo_.Record(*pod.pod, pod.topo, view);
       }
       SubVec(n.available, pod.requests);
+      if (!pod.volumes.empty()) n.volumes.Add(pod.volumes);
       n.host_ports.insert(n.host_ports.end(), pod.host_ports.begin(), pod.host_ports.end());
       n.placed.push_back(pod.key);
       return absl::OkStatus();
@@ -913,6 +947,18 @@ class Scheduler {
       merged.Add(preqs);
       reqs = &merged;
     }
+    if (!pod.volume_reqs.empty()) {
+      // Volume zones narrow the node, not the pod's own requirements (topology domains).
+      if (absl::Status s = reqs->Compatible(pod.volume_reqs, api::WellKnownLabels()); !s.ok()) {
+        if (!explain) return Rejected();
+        return absl::InvalidArgumentError(StrCat("incompatible volume requirements, ", s.message()));
+      }
+      if (reqs != &merged) {
+        merged = c.reqs;
+        reqs = &merged;
+      }
+      merged.Add(pod.volume_reqs);
+    }
     if (!pod.topo.empty()) {
       // Topology last: it may collapse the NodeClaim's domains to one.
       internal::NodeView view{c.slot, reqs, &t.pool->template_.spec.taints,
@@ -937,9 +983,20 @@ class Scheduler {
     Vec total = Sum(c.requests, pod.requests);
     FilterFlags f;
     AddResult r;
+    // Attach limits: unique volumes per driver once the pod joins, against each type's limit.
+    std::vector<std::pair<std::string, int>> volume_counts;
+    if (!pod.volumes.empty()) {
+      for (const auto& [driver, ids] : pod.volumes) {
+        volume_counts.emplace_back(driver, c.volumes.CountWith(driver, pod.volumes));
+      }
+    }
     for (int i : c.options) {
       const ITData& d = types_[i];
       bool fits = FitsWith(total, t.daemon_overhead[i], d.allocatable);
+      for (const auto& [driver, count] : volume_counts) {
+        std::optional<int> limit = d.it->VolumeLimit(driver);
+        if (limit && count > *limit) fits = false;
+      }
       bool req_ok = true, offer = true;
       if (offers_only) {
         offer = AnyOffer(d, zones, cts);
@@ -984,6 +1041,7 @@ class Scheduler {
     c.options = std::move(r.options);
     c.min_values_relaxed |= r.relaxed;
     AddVec(c.requests, pod.requests);
+    if (!pod.volumes.empty()) c.volumes.Add(pod.volumes);
     c.host_ports.insert(c.host_ports.end(), pod.host_ports.begin(), pod.host_ports.end());
     c.pods.push_back(pod_index);
     const Template& t = templates_[c.tmpl];
@@ -1362,6 +1420,7 @@ class Scheduler {
   }
 
   const Snapshot& snap_;
+  const scheduling::VolumeIndex volumes_;
   ResourceIndex res_;
   int nodes_idx_ = 0;
   int cpu_idx_ = 0;

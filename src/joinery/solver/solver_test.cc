@@ -236,5 +236,55 @@ TEST_F(SolverTest, SamePlanEveryTime) {
   }
 }
 
+// A new node's EBS attach limit comes from its instance type: with a limit of 2 on "large" and
+// 1 elsewhere, five small pods with one volume each need one NodeClaim per two volumes, and never
+// a type whose limit the NodeClaim's volumes exceed.
+TEST_F(SolverTest, NewNodeClaimsRespectTheInstanceTypesAttachLimit) {
+  for (auto& t : types_) t.ebs_volume_limit = t.name == "large" ? 2 : 1;
+  api::StorageClass sc;
+  sc.metadata.name = "gp3";
+  sc.provisioner = "ebs.csi.aws.com";
+  sc.volume_binding_mode = "WaitForFirstConsumer";
+  snap_.storage_classes = {sc};
+  for (int i = 0; i < 5; ++i) {
+    api::PersistentVolumeClaim pvc;
+    pvc.metadata.name = StrCat("data-", i);
+    pvc.metadata.namespace_ = "default";
+    pvc.spec.storage_class_name = "gp3";
+    snap_.persistent_volume_claims.push_back(pvc);
+    api::Pod p = MakePod(StrCat("p", i), 0.1);
+    api::Volume v;
+    v.name = "data";
+    v.pvc_claim_name = pvc.metadata.name;
+    p.spec.volumes.push_back(v);
+    snap_.pods.push_back(p);
+  }
+  Plan plan = Solve();
+  ASSERT_EQ(plan.node_claims.size(), 3u);
+  for (const auto& nc : plan.node_claims) {
+    if (nc.pods.size() == 2) {
+      EXPECT_EQ(nc.launch.instance_type, "large");
+      EXPECT_THAT(nc.instance_type_options, ElementsAre("large"));
+    } else {
+      EXPECT_EQ(nc.pods.size(), 1u);
+      EXPECT_EQ(nc.launch.instance_type, "small");
+    }
+  }
+}
+
+// A pod whose claim does not exist is not provisioned for, with Karpenter's reason.
+TEST_F(SolverTest, IgnoresPodsWithMissingClaims) {
+  api::Pod p = MakePod("orphan", 1);
+  api::Volume v;
+  v.name = "data";
+  v.pvc_claim_name = "missing";
+  p.spec.volumes.push_back(v);
+  snap_.pods = {p};
+  Plan plan = Solve();
+  EXPECT_THAT(plan.node_claims, IsEmpty());
+  ASSERT_EQ(plan.unschedulable.size(), 1u);
+  EXPECT_THAT(plan.unschedulable[0].reason, HasSubstr("persistentvolumeclaims \"missing\" not found"));
+}
+
 }  // namespace
 }  // namespace joinery::solver
