@@ -133,11 +133,11 @@ bool FitsSum(const Vec& a, const Vec& b, const Vec& room) {
   return true;
 }
 
-// requests + overhead ≤ available for every resource the two ask for.
-bool FitsWith(const Vec& requests, const Vec& overhead, const Vec& available) {
+// requests ≤ room for every resource the requests ask for, where room = allocatable − DaemonSet
+// overhead; a negative room (DaemonSets alone overflow the type) never fits.
+bool FitsRoom(const Vec& requests, const Vec& room) {
   for (size_t i = 0; i < requests.size(); ++i) {
-    int64_t need = SaturatingAdd(requests[i], overhead[i]);
-    if (need > 0 && need > available[i]) return false;
+    if ((requests[i] > 0 || room[i] < 0) && requests[i] > room[i]) return false;
   }
   return true;
 }
@@ -180,6 +180,7 @@ struct Template {
   Requirements reqs;
   std::vector<int> options;          // indices into the instance-type table, prefiltered
   std::vector<Vec> daemon_overhead;  // per instance type (index as in the type table); options only
+  std::vector<Vec> room;             // per instance type: allocatable − daemon overhead; options only
   std::string node_class_label;      // e.g. karpenter.k8s.aws/ec2nodeclass
 };
 
@@ -499,6 +500,7 @@ class Scheduler {
         if (taint.effect == "PreferNoSchedule") any_prefer_no_schedule_ = true;
       }
       t.daemon_overhead.resize(types_.size());
+      t.room.resize(types_.size());
       for (int i = 0; i < static_cast<int>(types_.size()); ++i) {
         const ITData& d = types_[i];
         if (!d.reqs.Intersects(t.reqs).ok() || !HasCompatibleOffering(*d.it, t.reqs)) continue;
@@ -513,6 +515,8 @@ class Scheduler {
           }
         }
         t.options.push_back(i);
+        t.room[i] = d.allocatable;
+        SubVec(t.room[i], overhead);
         t.daemon_overhead[i] = std::move(overhead);
       }
       if (t.options.empty()) continue;  // Karpenter: NoCompatibleInstanceTypes, template skipped
@@ -890,10 +894,8 @@ class Scheduler {
   };
 
   // A reason-less rejection for callers that discard it (building messages is costly).
-  static absl::Status Rejected() {
-    static const absl::Status kRejected = absl::InvalidArgumentError("rejected");
-    return kRejected;
-  }
+  // A non-OK status without a message is stored inline by absl (no allocation, no refcount).
+  static absl::Status Rejected() { return absl::Status(absl::StatusCode::kInvalidArgument, ""); }
 
   // Zone and capacity-type bitmasks of what `reqs` allows (all bits when unconstrained).
   uint64_t Mask(const Requirements& reqs, std::string_view key,
@@ -992,7 +994,7 @@ class Scheduler {
     }
     for (int i : c.options) {
       const ITData& d = types_[i];
-      bool fits = FitsWith(total, t.daemon_overhead[i], d.allocatable);
+      bool fits = FitsRoom(total, t.room[i]);
       for (const auto& [driver, count] : volume_counts) {
         std::optional<int> limit = d.it->VolumeLimit(driver);
         if (limit && count > *limit) fits = false;
@@ -1056,10 +1058,8 @@ class Scheduler {
     if (!options_changed) return;  // options only shrink: same size, same set
     c.max_room.assign(res_.size(), 0);
     for (int i : c.options) {
-      const Vec& a = types_[i].allocatable;
-      const Vec& o = t.daemon_overhead[i];
-      for (size_t k = 0; k < a.size(); ++k)
-        c.max_room[k] = std::max(c.max_room[k], SaturatingSub(a[k], o[k]));
+      const Vec& room = t.room[i];
+      for (size_t k = 0; k < room.size(); ++k) c.max_room[k] = std::max(c.max_room[k], room[k]);
     }
   }
 

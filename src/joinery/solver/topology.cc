@@ -577,13 +577,13 @@ absl::StatusOr<Requirements> Topology::DomainRequirements(const api::Pod& pod, c
         it->allowed &= m;
       }
       if (it->allowed != 0) return absl::OkStatus();
-      if (!explain) return absl::InvalidArgumentError("unsatisfiable topology constraint");
+      if (!explain) return absl::Status(absl::StatusCode::kInvalidArgument, "");
       return absl::InvalidArgumentError(Error(g, pod_reqs.Get(g.key), node));
     }
     auto r = Next(g, pod, pod_reqs, node);
     if (!r.ok()) return r.status();
     if (!explain && r->IsDoesNotExist()) {
-      return absl::InvalidArgumentError("unsatisfiable topology constraint");
+      return absl::Status(absl::StatusCode::kInvalidArgument, "");
     }
     if (g.key_index < 0) {  // hostname: the node's own domain, nothing to add
       if (!r->IsDoesNotExist()) return absl::OkStatus();
@@ -592,7 +592,7 @@ absl::StatusOr<Requirements> Topology::DomainRequirements(const api::Pod& pod, c
     Requirement merged = node.reqs->Get(g.key).Intersection(*r);
     if (const Requirement* prev = out.Find(g.key)) merged = merged.Intersection(*prev);
     if (merged.IsDoesNotExist()) {
-      if (!explain) return absl::InvalidArgumentError("unsatisfiable topology constraint");
+      if (!explain) return absl::Status(absl::StatusCode::kInvalidArgument, "");
       return absl::InvalidArgumentError(Error(g, pod_reqs.Get(g.key), node));
     }
     out.Add(*r);
@@ -616,7 +616,9 @@ absl::StatusOr<Requirements> Topology::DomainRequirements(const api::Pod& pod, c
     Requirement r = Requirement::In(kd.key, std::move(values));
     if (const Requirement* prev = out.Find(kd.key)) {
       if (prev->Intersection(r).IsDoesNotExist()) {
-        return absl::InvalidArgumentError("unsatisfiable topology constraint");
+        return absl::InvalidArgumentError(
+            StrCat("unsatisfiable topology constraint, key=", kd.key, " (", prev->ToString(),
+                   " conflicts with ", r.ToString(), ")"));
       }
     }
     out.Add(r);
