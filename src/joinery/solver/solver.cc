@@ -23,6 +23,99 @@
 #include "joinery/solver/topology.h"
 
 namespace joinery::solver {
+namespace internal {
+
+// An available offering as bit positions in the zone and capacity-type tables.
+struct OfferBits {
+  uint8_t zone = 0;
+  uint8_t capacity_type = 0;
+  double price = 0;
+  int index = 0;  // into InstanceType::offerings
+};
+
+// What the solver derives from one instance type alone (no snapshot involved).
+struct TypeStatic {
+  scheduling::Requirements reqs;  // labels, offering zones/capacity types, absent provider labels
+  std::vector<OfferBits> offers;  // available offerings only
+  int name_rank = 0;              // position of the name in sorted order
+  bool exotic = false;            // GPU, Neuron, Gaudi or metal: launched only as a last resort
+};
+
+}  // namespace internal
+
+class PreparedInstanceTypes {
+ public:
+  std::shared_ptr<const cloudprovider::InstanceTypes> source;
+  std::vector<internal::TypeStatic> types;    // as in *source
+  std::vector<std::string> zone_table, ct_table;  // bit positions of OfferBits
+  bool masks_ok = true;                           // at most 64 zones and capacity types
+  std::vector<int> by_name;                       // type indices in name order
+};
+
+std::shared_ptr<const PreparedInstanceTypes> PrepareInstanceTypes(
+    std::shared_ptr<const cloudprovider::InstanceTypes> types) {
+  using scheduling::Requirement;
+  using scheduling::Requirements;
+  auto out = std::make_shared<PreparedInstanceTypes>();
+  out->source = types;
+  if (types == nullptr) return out;
+  std::vector<std::string_view> provider_keys;  // labels a type may lack (DoesNotExist on it)
+  for (std::string_view k : api::WellKnownLabels()) {
+    if (k.starts_with("karpenter.k8s.aws/instance-") && k != api::kLabelInstanceTenancy)
+      provider_keys.push_back(k);
+  }
+  std::sort(provider_keys.begin(), provider_keys.end());
+  auto bit = [&](std::vector<std::string>& table, const std::string& v) {
+    auto it = std::find(table.begin(), table.end(), v);
+    if (it == table.end()) {
+      table.push_back(v);
+      it = table.end() - 1;
+    }
+    return static_cast<size_t>(it - table.begin());
+  };
+  out->types.reserve(types->size());
+  for (const auto& it : *types) {
+    internal::TypeStatic d;
+    d.reqs = Requirements::FromLabels(it.labels);
+    std::vector<std::string> zones, cts;
+    for (const auto& o : it.offerings) {
+      zones.push_back(o.zone);
+      cts.push_back(o.capacity_type);
+    }
+    d.reqs.Add(Requirement::In(std::string(api::kLabelZone), zones));
+    d.reqs.Add(Requirement::In(std::string(api::kLabelCapacityType), cts));
+    // Provider labels a type does not have are "DoesNotExist" on it (e.g. GPU labels on CPU
+    // types).
+    for (std::string_view k : provider_keys) {
+      if (!it.labels.contains(k)) d.reqs.Add(Requirement::DoesNotExist(std::string(k)));
+    }
+    for (size_t k = 0; k < it.offerings.size(); ++k) {
+      const cloudprovider::Offering& o = it.offerings[k];
+      if (!o.available) continue;
+      size_t z = bit(out->zone_table, o.zone), c = bit(out->ct_table, o.capacity_type);
+      if (z >= 64 || c >= 64) out->masks_ok = false;
+      d.offers.push_back({static_cast<uint8_t>(std::min<size_t>(z, 63)),
+                          static_cast<uint8_t>(std::min<size_t>(c, 63)), o.price,
+                          static_cast<int>(k)});
+    }
+    for (std::string_view r : {api::kResourceNvidiaGPU, api::kResourceAMDGPU,
+                               api::kResourceNeuron, std::string_view("habana.ai/gaudi")}) {
+      auto c = it.capacity.find(r);
+      if (c != it.capacity.end() && !c->second.IsZero()) d.exotic = true;
+    }
+    auto size = it.labels.find(api::kLabelInstanceSize);
+    if (size != it.labels.end() && Contains(size->second, "metal")) d.exotic = true;
+    out->types.push_back(std::move(d));
+  }
+  out->by_name.resize(types->size());
+  std::iota(out->by_name.begin(), out->by_name.end(), 0);
+  std::sort(out->by_name.begin(), out->by_name.end(),
+            [&](int a, int b) { return (*types)[a].name < (*types)[b].name; });
+  for (size_t r = 0; r < out->by_name.size(); ++r)
+    out->types[out->by_name[r]].name_rank = static_cast<int>(r);
+  return out;
+}
+
 namespace {
 
 using cloudprovider::InstanceType;
@@ -142,22 +235,14 @@ bool FitsRoom(const Vec& requests, const Vec& room) {
   return true;
 }
 
-// An available offering as bit positions in the zone and capacity-type tables.
-struct OfferBits {
-  uint8_t zone = 0;
-  uint8_t capacity_type = 0;
-  double price = 0;
-  int index = 0;  // into InstanceType::offerings
-};
+using internal::OfferBits;
+using internal::TypeStatic;
 
 struct ITData {
   const InstanceType* it = nullptr;
-  Requirements reqs;
-  std::vector<OfferBits> offers;  // available offerings only
-  int name_rank = 0;              // position of the name in sorted order
+  const TypeStatic* s = nullptr;  // the catalog-derived part (PreparedInstanceTypes)
   Vec allocatable;
   Vec capacity;  // includes nodes: 1 for limit accounting
-  bool exotic = false;
 };
 
 bool OfferingCompatible(const Offering& o, const Requirements& reqs) {
@@ -386,64 +471,23 @@ class Scheduler {
   }
 
   void BuildInstanceTypes() {
-    std::vector<std::string_view> provider_keys;  // labels a type may lack (DoesNotExist on it)
-    for (std::string_view k : api::WellKnownLabels()) {
-      if (k.starts_with("karpenter.k8s.aws/instance-") && k != api::kLabelInstanceTenancy)
-        provider_keys.push_back(k);
+    if (snap_.prepared != nullptr && snap_.prepared->source == snap_.instance_types) {
+      prep_ = snap_.prepared.get();
+    } else {
+      owned_prep_ = PrepareInstanceTypes(snap_.instance_types);
+      prep_ = owned_prep_.get();
     }
-    std::sort(provider_keys.begin(), provider_keys.end());
-    auto bit = [&](std::vector<std::string>& table, const std::string& v) {
-      auto it = std::find(table.begin(), table.end(), v);
-      if (it == table.end()) {
-        table.push_back(v);
-        it = table.end() - 1;
-      }
-      return static_cast<size_t>(it - table.begin());
-    };
     types_.reserve(snap_.instance_types->size());
-    for (const auto& it : *snap_.instance_types) {
+    for (size_t i = 0; i < snap_.instance_types->size(); ++i) {
+      const InstanceType& it = (*snap_.instance_types)[i];
       ITData d;
       d.it = &it;
-      d.reqs = Requirements::FromLabels(it.labels);
-      std::vector<std::string> zones, cts;
-      for (const auto& o : it.offerings) {
-        zones.push_back(o.zone);
-        cts.push_back(o.capacity_type);
-      }
-      d.reqs.Add(Requirement::In(std::string(api::kLabelZone), zones));
-      d.reqs.Add(Requirement::In(std::string(api::kLabelCapacityType), cts));
-      // Provider labels a type does not have are "DoesNotExist" on it (e.g. GPU labels on CPU
-      // types).
-      for (std::string_view k : provider_keys) {
-        if (!it.labels.contains(k)) d.reqs.Add(Requirement::DoesNotExist(std::string(k)));
-      }
-      for (size_t k = 0; k < it.offerings.size(); ++k) {
-        const Offering& o = it.offerings[k];
-        if (!o.available) continue;
-        size_t z = bit(zone_table_, o.zone), c = bit(ct_table_, o.capacity_type);
-        if (z >= 64 || c >= 64) masks_ok_ = false;
-        d.offers.push_back({static_cast<uint8_t>(std::min<size_t>(z, 63)),
-                            static_cast<uint8_t>(std::min<size_t>(c, 63)), o.price,
-                            static_cast<int>(k)});
-      }
+      d.s = &prep_->types[i];
       d.allocatable = res_.Dense(it.Allocatable());
       d.capacity = res_.Dense(it.capacity);
       d.capacity[nodes_idx_] = 1000;
-      for (std::string_view r : {api::kResourceNvidiaGPU, api::kResourceAMDGPU,
-                                 api::kResourceNeuron, std::string_view("habana.ai/gaudi")}) {
-        auto c = it.capacity.find(r);
-        if (c != it.capacity.end() && !c->second.IsZero()) d.exotic = true;
-      }
-      auto size = it.labels.find(api::kLabelInstanceSize);
-      if (size != it.labels.end() && Contains(size->second, "metal")) d.exotic = true;
       types_.push_back(std::move(d));
     }
-    std::vector<int> by_name(types_.size());
-    std::iota(by_name.begin(), by_name.end(), 0);
-    std::sort(by_name.begin(), by_name.end(),
-              [&](int a, int b) { return types_[a].it->name < types_[b].it->name; });
-    for (size_t r = 0; r < by_name.size(); ++r) types_[by_name[r]].name_rank = static_cast<int>(r);
-    types_by_name_ = std::move(by_name);
   }
 
   // DaemonSet pods that would run on a node with these requirements and taints.
@@ -503,11 +547,11 @@ class Scheduler {
       t.room.resize(types_.size());
       for (int i = 0; i < static_cast<int>(types_.size()); ++i) {
         const ITData& d = types_[i];
-        if (!d.reqs.Intersects(t.reqs).ok() || !HasCompatibleOffering(*d.it, t.reqs)) continue;
+        if (!d.s->reqs.Intersects(t.reqs).ok() || !HasCompatibleOffering(*d.it, t.reqs)) continue;
         Vec overhead(res_.size(), 0);
         if (!snap_.daemon_sets.empty()) {
           Requirements node_reqs = t.reqs;
-          node_reqs.Add(d.reqs);
+          node_reqs.Add(d.s->reqs);
           for (size_t k = 0; k < snap_.daemon_sets.size(); ++k) {
             if (DaemonCompatible(snap_.daemon_sets[k], node_reqs, np->template_.spec.taints)) {
               AddVec(overhead, daemon_requests_[k]);
@@ -607,7 +651,7 @@ class Scheduler {
         bool any = false;
         Vec lo(res_.size(), 0), hi(res_.size(), 0);
         for (const auto& d : types_) {
-          if (!d.reqs.Intersects(n.reqs).ok()) continue;
+          if (!d.s->reqs.Intersects(n.reqs).ok()) continue;
           for (size_t i = 0; i < lo.size(); ++i) {
             lo[i] = any ? std::min(lo[i], d.allocatable[i]) : d.allocatable[i];
             hi[i] = std::max(hi[i], d.capacity[i]);
@@ -744,7 +788,7 @@ class Scheduler {
             }
             continue;
           }
-          Requirement r = t.reqs.Get(key).Intersection(d.reqs.Get(key));
+          Requirement r = t.reqs.Get(key).Intersection(d.s->reqs.Get(key));
           if (r.complement()) continue;
           for (const auto& v : r.values()) topo_.AddDomain(key, v, taints);
         }
@@ -909,7 +953,7 @@ class Scheduler {
     return m;
   }
   static bool AnyOffer(const ITData& d, uint64_t zones, uint64_t cts) {
-    for (const auto& o : d.offers) {
+    for (const auto& o : d.s->offers) {
       if ((zones >> o.zone & 1) && (cts >> o.capacity_type & 1)) return true;
     }
     return false;
@@ -976,11 +1020,11 @@ class Scheduler {
       }
     }
     const bool same = reqs == &c.reqs || SameRequirements(*reqs, c.reqs);
-    const bool offers_only = !same && masks_ok_ && OnlyOfferingKeysDiffer(*reqs, c.reqs);
+    const bool offers_only = !same && prep_->masks_ok && OnlyOfferingKeysDiffer(*reqs, c.reqs);
     uint64_t zones = ~uint64_t{0}, cts = ~uint64_t{0};
     if (offers_only) {
-      zones = Mask(*reqs, api::kLabelZone, zone_table_);
-      cts = Mask(*reqs, api::kLabelCapacityType, ct_table_);
+      zones = Mask(*reqs, api::kLabelZone, prep_->zone_table);
+      cts = Mask(*reqs, api::kLabelCapacityType, prep_->ct_table);
     }
     Vec total = Sum(c.requests, pod.requests);
     FilterFlags f;
@@ -1004,7 +1048,7 @@ class Scheduler {
         offer = AnyOffer(d, zones, cts);
         req_ok = offer;  // the type's zone/capacity-type requirements are its offerings'
       } else if (!same) {
-        req_ok = d.reqs.Intersects(*reqs).ok();
+        req_ok = d.s->reqs.Intersects(*reqs).ok();
         offer = HasCompatibleOffering(*d.it, *reqs);
       }
       f.requirements_met |= req_ok;
@@ -1263,10 +1307,10 @@ class Scheduler {
     Requirements reqs = c.reqs;
     reqs.Erase(api::kLabelHostname);
     // Offerings the NodeClaim's requirements allow (bitmasks when the tables fit in 64 bits).
-    const uint64_t zones = masks_ok_ ? Mask(reqs, api::kLabelZone, zone_table_) : 0;
-    const uint64_t cts_allowed = masks_ok_ ? Mask(reqs, api::kLabelCapacityType, ct_table_) : 0;
+    const uint64_t zones = prep_->masks_ok ? Mask(reqs, api::kLabelZone, prep_->zone_table) : 0;
+    const uint64_t cts_allowed = prep_->masks_ok ? Mask(reqs, api::kLabelCapacityType, prep_->ct_table) : 0;
     auto allowed = [&](const ITData& d, const OfferBits& o) {
-      if (masks_ok_) return (zones >> o.zone & 1) && (cts_allowed >> o.capacity_type & 1);
+      if (prep_->masks_ok) return (zones >> o.zone & 1) && (cts_allowed >> o.capacity_type & 1);
       return OfferingCompatible(d.it->offerings[o.index], reqs);
     };
 
@@ -1277,19 +1321,19 @@ class Scheduler {
       priced.reserve(options.size());
       for (int i : options) {
         double best = kInf;
-        for (const auto& o : types_[i].offers) {
+        for (const auto& o : types_[i].s->offers) {
           if (allowed(types_[i], o)) best = std::min(best, o.price);
         }
         priced.emplace_back(best, i);
       }
       std::sort(priced.begin(), priced.end(), [&](const auto& a, const auto& b) {
         if (a.first != b.first) return a.first < b.first;
-        return types_[a.second].name_rank < types_[b.second].name_rank;
+        return types_[a.second].s->name_rank < types_[b.second].s->name_rank;
       });
       return priced;
     };
     std::vector<std::pair<double, int>> priced;
-    if (masks_ok_) {
+    if (prep_->masks_ok) {
       auto key = std::make_tuple(c.tmpl, zones, cts_allowed);
       auto cached = price_order_cache_.find(key);
       if (cached == price_order_cache_.end()) {
@@ -1315,17 +1359,17 @@ class Scheduler {
     for (const auto& [price, i] : priced) {
       kept.push_back(i);
       out.instance_type_options.push_back(types_[i].it->name);
-      for (const auto& o : types_[i].offers) {
+      for (const auto& o : types_[i].s->offers) {
         if (!allowed(types_[i], o)) continue;
-        if (masks_ok_) {
+        if (prep_->masks_ok) {
           ct_bits |= uint64_t{1} << o.capacity_type;
         } else {
           cts.insert(types_[i].it->offerings[o.index].capacity_type);
         }
       }
     }
-    for (size_t b = 0; b < ct_table_.size() && masks_ok_; ++b) {
-      if (ct_bits >> b & 1) cts.insert(ct_table_[b]);
+    for (size_t b = 0; b < prep_->ct_table.size() && prep_->masks_ok; ++b) {
+      if (ct_bits >> b & 1) cts.insert(prep_->ct_table[b]);
     }
     reqs.Erase(api::kLabelInstanceType);  // replaced by the options (which satisfy it)
     reqs.Add(Requirement::In(std::string(api::kLabelCapacityType), {cts.begin(), cts.end()}));
@@ -1350,7 +1394,7 @@ class Scheduler {
     // else remains.
     std::vector<int> launchable;
     for (int i : kept) {
-      if (!types_[i].exotic) launchable.push_back(i);
+      if (!types_[i].s->exotic) launchable.push_back(i);
     }
     if (launchable.empty()) launchable = kept;
     const InstanceType* best_it = nullptr;
@@ -1358,7 +1402,7 @@ class Scheduler {
     for (std::string_view ct :
          {api::kCapacityTypeReserved, api::kCapacityTypeSpot, api::kCapacityTypeOnDemand}) {
       for (int i : launchable) {
-        for (const auto& ob : types_[i].offers) {
+        for (const auto& ob : types_[i].s->offers) {
           if (!allowed(types_[i], ob)) continue;
           const Offering& o = types_[i].it->offerings[ob.index];
           if (o.capacity_type != ct) continue;
@@ -1388,7 +1432,7 @@ class Scheduler {
     itr.values.reserve(kept.size());
     member_.assign(types_.size(), 0);
     for (int i : kept) member_[i] = 1;
-    for (int i : types_by_name_) {
+    for (int i : prep_->by_name) {
       if (member_[i]) itr.values.push_back(types_[i].it->name);
     }
     auto pos = std::find_if(out.requirements.begin(), out.requirements.end(),
@@ -1425,9 +1469,8 @@ class Scheduler {
   int nodes_idx_ = 0;
   int cpu_idx_ = 0;
   std::vector<ITData> types_;
-  std::vector<std::string> zone_table_, ct_table_;  // bit positions of OfferBits
-  bool masks_ok_ = true;                            // at most 64 zones and capacity types
-  std::vector<int> types_by_name_;                  // type indices in name order
+  const PreparedInstanceTypes* prep_ = nullptr;
+  std::shared_ptr<const PreparedInstanceTypes> owned_prep_;  // when the snapshot brings none
   // Finalization scratch: a template's options by price under (zone, capacity-type) masks.
   std::map<std::tuple<int, uint64_t, uint64_t>, std::vector<std::pair<double, int>>>
       price_order_cache_;

@@ -41,11 +41,21 @@ struct ExistingNode {
   bool initialized = true;
 };
 
+// What the solver derives from an instance-type list alone (requirements, offerings as bitmasks,
+// name order). Solve builds it when the snapshot does not bring one; a caller that solves many
+// snapshots against one list (the controller between catalog refreshes, the benchmark) can build
+// it once with PrepareInstanceTypes. Immutable; safe to share across threads.
+class PreparedInstanceTypes;
+std::shared_ptr<const PreparedInstanceTypes> PrepareInstanceTypes(
+    std::shared_ptr<const cloudprovider::InstanceTypes> types);
+
 struct Snapshot {
   std::vector<api::Pod> pods;  // pending pods to place
   std::vector<api::NodePool> node_pools;
   // Instance types every NodePool may launch (the provider's catalog for its node class).
   std::shared_ptr<const cloudprovider::InstanceTypes> instance_types;
+  // Optional: PrepareInstanceTypes(instance_types); ignored unless built from that same list.
+  std::shared_ptr<const PreparedInstanceTypes> prepared;
   std::vector<ExistingNode> nodes;
   // NodeClaims launched or launching whose Node has not registered yet; they take pods like nodes.
   std::vector<api::NodeClaim> node_claims;
