@@ -309,6 +309,7 @@ struct Claim {
   std::vector<int> options;
   Vec requests;  // sum of pod requests (no daemon overhead)
   Vec max_room;  // per resource, max over options of allocatable − daemon overhead
+  Vec min_room;  // per resource, min over options (what fits it fits every option)
   std::vector<int> pods;
   std::vector<scheduling::HostPort> host_ports;  // bound by its pods
   bool min_values_relaxed = false;
@@ -934,6 +935,7 @@ class Scheduler {
   struct AddResult {
     Requirements reqs;
     std::vector<int> options;
+    bool options_unchanged = false;  // every option still fits: `options` left empty
     bool relaxed = false;
   };
 
@@ -1036,6 +1038,12 @@ class Scheduler {
         volume_counts.emplace_back(driver, c.volumes.CountWith(driver, pod.volumes));
       }
     }
+    // Fast path: nothing narrows the requirements and even the smallest option has room.
+    if (same && volume_counts.empty() && !c.min_room.empty() && FitsRoom(total, c.min_room)) {
+      r.options_unchanged = true;
+      r.reqs = c.reqs;
+      return r;
+    }
     for (int i : c.options) {
       const ITData& d = types_[i];
       bool fits = FitsRoom(total, t.room[i]);
@@ -1082,9 +1090,10 @@ class Scheduler {
   }
 
   void Commit(Claim& c, const PodData& pod, int pod_index, AddResult r) {
-    const bool options_changed = r.options.size() != c.options.size() || c.max_room.empty();
+    const bool options_changed =
+        !r.options_unchanged && (r.options.size() != c.options.size() || c.max_room.empty());
     c.reqs = std::move(r.reqs);
-    c.options = std::move(r.options);
+    if (!r.options_unchanged) c.options = std::move(r.options);
     c.min_values_relaxed |= r.relaxed;
     AddVec(c.requests, pod.requests);
     if (!pod.volumes.empty()) c.volumes.Add(pod.volumes);
@@ -1101,9 +1110,13 @@ class Scheduler {
     }
     if (!options_changed) return;  // options only shrink: same size, same set
     c.max_room.assign(res_.size(), 0);
+    c.min_room.assign(res_.size(), std::numeric_limits<int64_t>::max());
     for (int i : c.options) {
       const Vec& room = t.room[i];
-      for (size_t k = 0; k < room.size(); ++k) c.max_room[k] = std::max(c.max_room[k], room[k]);
+      for (size_t k = 0; k < room.size(); ++k) {
+        c.max_room[k] = std::max(c.max_room[k], room[k]);
+        c.min_room[k] = std::min(c.min_room[k], room[k]);
+      }
     }
   }
 
