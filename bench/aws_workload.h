@@ -13,29 +13,13 @@
 
 #include "bench/karpenter_workload.h"
 #include "joinery/api/types.h"
+#include "joinery/common/splitmix64.h"
 #include "joinery/cloudprovider/instance_type.h"
 #include "joinery/solver/solver.h"
 
 namespace joinery::bench {
 
-// SplitMix64: a tiny PRNG whose output is fixed by its definition (unlike std:: distributions).
-class SplitMix64 {
- public:
-  explicit SplitMix64(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [0, n) (n > 0); the modulo bias is below 2^-50 for the small n used here.
-  uint64_t Below(uint64_t n) { return Next() % n; }
-  // Uniform in [0, 1), 53 bits.
-  double Unit() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
-
- private:
-  uint64_t state_;
-};
+using SplitMix64 = ::joinery::SplitMix64;
 
 // What a realistic Deployment asks for; the generator's output, exposed for tests and reports.
 struct AwsDeployment {

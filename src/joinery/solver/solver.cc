@@ -1120,13 +1120,16 @@ class Scheduler {
     }
   }
 
+  // In-flight order: fewer pods first, then creation order.
+  bool LoadBefore(int a, int b) const {
+    size_t la = claims_[a].pods.size(), lb = claims_[b].pods.size();
+    return la != lb ? la < lb : a < b;
+  }
+
   absl::Status TryInflight(const PodData& pod, int pod_index, const Requirements& preqs,
                            const std::vector<api::Toleration>& tols,
                            const internal::ActiveTerms& active) {
-    auto before = [&](int a, int b) {
-      size_t la = claims_[a].pods.size(), lb = claims_[b].pods.size();
-      return la != lb ? la < lb : a < b;
-    };
+    auto before = [this](int a, int b) { return LoadBefore(a, b); };
     // A hostname term that has closed most NodeClaims to this pod: try only the open ones.
     if (const std::vector<int>* open = topo_.CandidateSlots(pod.topo, active);
         open != nullptr && open->size() * 4 < by_load_.size()) {
@@ -1225,10 +1228,7 @@ class Scheduler {
       }
       const int ci = static_cast<int>(claims_.size());
       claims_.push_back(std::move(c));
-      auto before = [&](int a, int b) {
-        size_t la = claims_[a].pods.size(), lb = claims_[b].pods.size();
-        return la != lb ? la < lb : a < b;
-      };
+      auto before = [this](int a, int b) { return LoadBefore(a, b); };
       by_load_.insert(std::upper_bound(by_load_.begin(), by_load_.end(), ci, before), ci);
       topo_.OpenSlot(claims_[ci].slot);
       return absl::OkStatus();

@@ -156,7 +156,6 @@ PodTopology Topology::AddPodTerms(const api::Pod& pod, bool respect_preferences)
     g.honor_taints = c.node_taints_policy == "Honor";
     if (g.honor_affinity) g.affinity_terms = NodeAffinityTerms(spec);
     if (g.honor_taints) g.tolerations = spec.tolerations;
-    g.sample_owner = &pod;
     std::string identity =
         StrCat("spread|", g.key, "|", g.namespaces.front(), "|", Canonical(sel), "|", g.max_skew,
                "|", g.min_domains ? StrCat(*g.min_domains) : "-", "|",
@@ -166,21 +165,16 @@ PodTopology Topology::AddPodTerms(const api::Pod& pod, bool respect_preferences)
     (anyway ? pt.schedule_anyway : pt.required).push_back(id);
   }
   auto add_term = [&](TopologyType type, const api::PodAffinityTerm& term, bool inverse) {
-    auto sel = WithLabelKeys(term.label_selector, term.match_label_keys,
-                             term.mismatch_label_keys, pod);
-    if (!sel) return -1;  // selects nothing
-    Group g;
-    g.type = type;
-    g.inverse = inverse;
-    g.key = term.topology_key;
-    g.namespaces = TermNamespaces(term, pod);
-    g.selector = *sel;
-    g.sample_owner = &pod;
-    // Owners of the same term share one group (an inverse group only needs to know where any
-    // owner runs).
-    std::string identity = StrCat(inverse ? "inverse|" : "", TypeName(type), "|", g.key, "|",
-                                  StrJoin(g.namespaces, ","), "|", Canonical(sel));
-    return Intern(std::move(g), std::move(identity));
+    return InternTerm(type, term, pod, inverse);
+  };
+  // Preferred terms, heaviest first.
+  auto add_preferred = [&](TopologyType type, std::vector<api::WeightedPodAffinityTerm> pref,
+                           std::vector<int>& out) {
+    std::stable_sort(pref.begin(), pref.end(),
+                     [](const auto& a, const auto& b) { return a.weight > b.weight; });
+    for (const auto& w : pref) {
+      if (int id = add_term(type, w.pod_affinity_term, false); id >= 0) out.push_back(id);
+    }
   };
   const auto& aff = spec.affinity;
   if (aff && aff->pod_affinity) {
@@ -188,13 +182,7 @@ PodTopology Topology::AddPodTerms(const api::Pod& pod, bool respect_preferences)
       if (int id = add_term(TopologyType::kAffinity, t, false); id >= 0) pt.required.push_back(id);
     }
     if (respect_preferences) {
-      auto pref = aff->pod_affinity->preferred;
-      std::stable_sort(pref.begin(), pref.end(),
-                       [](const auto& a, const auto& b) { return a.weight > b.weight; });
-      for (const auto& w : pref) {
-        if (int id = add_term(TopologyType::kAffinity, w.pod_affinity_term, false); id >= 0)
-          pt.preferred_affinity.push_back(id);
-      }
+      add_preferred(TopologyType::kAffinity, aff->pod_affinity->preferred, pt.preferred_affinity);
     }
   }
   if (aff && aff->pod_anti_affinity) {
@@ -205,16 +193,29 @@ PodTopology Topology::AddPodTerms(const api::Pod& pod, bool respect_preferences)
         pt.inverse_owned.push_back(id);
     }
     if (respect_preferences) {
-      auto pref = aff->pod_anti_affinity->preferred;
-      std::stable_sort(pref.begin(), pref.end(),
-                       [](const auto& a, const auto& b) { return a.weight > b.weight; });
-      for (const auto& w : pref) {
-        if (int id = add_term(TopologyType::kAntiAffinity, w.pod_affinity_term, false); id >= 0)
-          pt.preferred_anti.push_back(id);
-      }
+      add_preferred(TopologyType::kAntiAffinity, aff->pod_anti_affinity->preferred,
+                    pt.preferred_anti);
     }
   }
   return pt;
+}
+
+int Topology::InternTerm(TopologyType type, const api::PodAffinityTerm& term,
+                         const api::Pod& owner, bool inverse) {
+  auto sel = WithLabelKeys(term.label_selector, term.match_label_keys, term.mismatch_label_keys,
+                           owner);
+  if (!sel) return -1;  // selects nothing
+  Group g;
+  g.type = type;
+  g.inverse = inverse;
+  g.key = term.topology_key;
+  g.namespaces = TermNamespaces(term, owner);
+  g.selector = *sel;
+  // Owners of the same term share one group (an inverse group only needs to know where any owner
+  // runs, running or pending).
+  std::string identity = StrCat(inverse ? "inverse|" : "", TypeName(type), "|", g.key, "|",
+                                StrJoin(g.namespaces, ","), "|", Canonical(sel));
+  return Intern(std::move(g), std::move(identity));
 }
 
 std::vector<int> Topology::AddExistingPodTerms(const api::Pod& pod) {
@@ -222,20 +223,8 @@ std::vector<int> Topology::AddExistingPodTerms(const api::Pod& pod) {
   const auto& aff = pod.spec.affinity;
   if (!aff || !aff->pod_anti_affinity) return owned;
   for (const auto& term : aff->pod_anti_affinity->required) {
-    auto sel = WithLabelKeys(term.label_selector, term.match_label_keys, term.mismatch_label_keys,
-                             pod);
-    if (!sel) continue;
-    Group g;
-    g.type = TopologyType::kAntiAffinity;
-    g.inverse = true;
-    g.key = term.topology_key;
-    g.namespaces = TermNamespaces(term, pod);
-    g.selector = *sel;
-    g.sample_owner = &pod;
-    // Shared with pending owners of the same term (see AddPodTerms).
-    std::string identity = StrCat("inverse|", TypeName(g.type), "|", g.key, "|",
-                                  StrJoin(g.namespaces, ","), "|", Canonical(sel));
-    owned.push_back(Intern(std::move(g), std::move(identity)));
+    if (int id = InternTerm(TopologyType::kAntiAffinity, term, pod, true); id >= 0)
+      owned.push_back(id);
   }
   return owned;
 }

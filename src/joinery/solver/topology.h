@@ -147,7 +147,6 @@ class Topology {
     mutable std::vector<int> open_slots;
     int32_t limit = 0;  // 0: not tracked
     int64_t nonzero = 0;          // domains with a count above zero
-    const api::Pod* sample_owner = nullptr;
   };
   struct KeyDomains {
     std::string key;
@@ -157,6 +156,9 @@ class Topology {
   };
 
   int Intern(Group g, std::string identity);
+  // The group of a pod (anti-)affinity term of `owner`; -1 when its selector selects nothing.
+  int InternTerm(TopologyType type, const api::PodAffinityTerm& term, const api::Pod& owner,
+                 bool inverse);
   int KeyIndex(std::string_view key);
   bool Selects(const Group& g, const api::Pod& pod) const;
   bool NodeFilterMatches(const Group& g, const NodeView& node) const;

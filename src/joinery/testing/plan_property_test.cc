@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "joinery/common/splitmix64.h"
 #include "joinery/common/strings.h"
 #include "joinery/solver/solver.h"
 #include "joinery/testing/fixtures.h"
@@ -28,31 +29,7 @@ constexpr char kHostname[] = "kubernetes.io/hostname";
 constexpr uint64_t kBaseSeed = 0x6a6f696e65727921;  // "joinery!"
 constexpr int kDefaultCases = 300;
 
-// SplitMix64 (Steele, Lea, Flood 2014): tiny, fast, and the same on every platform, unlike the
-// distributions of <random>.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t Next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  // Uniform in [lo, hi] (the modulo bias is irrelevant here).
-  int Int(int lo, int hi) {
-    return lo + static_cast<int>(Next() % static_cast<uint64_t>(hi - lo + 1));
-  }
-  // True with probability `percent` / 100.
-  bool Chance(int percent) { return Int(0, 99) < percent; }
-  template <typename T>
-  const T& Pick(const std::vector<T>& v) {
-    return v[static_cast<size_t>(Int(0, static_cast<int>(v.size()) - 1))];
-  }
-
- private:
-  uint64_t state_;
-};
+using Rng = ::joinery::SplitMix64;
 
 std::string Hex(uint64_t v) {
   static constexpr char kDigits[] = "0123456789abcdef";
