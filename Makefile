@@ -42,6 +42,7 @@ $(RELEASE_BUILD)/CMakeCache.txt: | deps
 # core), then the Google Benchmark suite; a failed plan check in the first still fails the target.
 PIN := $(if $(shell command -v taskset),taskset -c 0,)
 bench: deps $(RELEASE_BUILD)/CMakeCache.txt
+	cmake -S . -B $(RELEASE_BUILD) > /dev/null  # an older build tree learns the new targets
 	cmake --build $(RELEASE_BUILD) -j $(JOBS) --target joinery_bench joinery_karpenter_bench
 	$(PIN) $(RELEASE_BUILD)/bin/joinery_karpenter_bench $(BENCH_FLAGS); status=$$?; \
 	  $(RELEASE_BUILD)/bin/joinery_bench && exit $$status

@@ -933,7 +933,7 @@ class Scheduler {
   }
 
   struct AddResult {
-    Requirements reqs;
+    std::optional<Requirements> reqs;  // nullopt: the NodeClaim's requirements stay as they are
     std::vector<int> options;
     bool options_unchanged = false;  // every option still fits: `options` left empty
     bool relaxed = false;
@@ -1041,7 +1041,6 @@ class Scheduler {
     // Fast path: nothing narrows the requirements and even the smallest option has room.
     if (same && volume_counts.empty() && !c.min_room.empty() && FitsRoom(total, c.min_room)) {
       r.options_unchanged = true;
-      r.reqs = c.reqs;
       return r;
     }
     for (int i : c.options) {
@@ -1085,14 +1084,14 @@ class Scheduler {
         r.relaxed = true;
       }
     }
-    r.reqs = reqs == &merged ? std::move(merged) : c.reqs;
+    if (reqs == &merged) r.reqs = std::move(merged);
     return r;
   }
 
   void Commit(Claim& c, const PodData& pod, int pod_index, AddResult r) {
     const bool options_changed =
         !r.options_unchanged && (r.options.size() != c.options.size() || c.max_room.empty());
-    c.reqs = std::move(r.reqs);
+    if (r.reqs) c.reqs = *std::move(r.reqs);
     if (!r.options_unchanged) c.options = std::move(r.options);
     c.min_values_relaxed |= r.relaxed;
     AddVec(c.requests, pod.requests);
