@@ -1151,11 +1151,24 @@ class Scheduler {
       }
       return absl::NotFoundError("no in-flight nodeclaim");
     }
+    // Domains the pod's keyed topology terms could allow anywhere: a NodeClaim outside them is
+    // skipped without building its requirements.
+    const internal::Topology::KeyFilter filter =
+        pod.topo.empty() ? internal::Topology::KeyFilter{}
+                         : topo_.Prefilter(pod.topo, active, preqs);
+    auto outside = [&](const Claim& c) {
+      if (c.key_masks.empty()) return false;
+      for (const auto& [ki, m] : filter) {
+        if ((c.key_masks[ki] & m) == 0) return true;
+      }
+      return false;
+    };
     // Emptiest first; ties in creation order.
     for (size_t pos = 0; pos < by_load_.size(); ++pos) {
       const int ci = by_load_[pos];
       Claim& c = claims_[ci];
       if (!topo_.HostnameAllows(pod.topo, active, c.slot)) continue;
+      if (outside(c)) continue;
       if (!FitsSum(c.requests, pod.requests, c.max_room)) continue;  // cannot fit any option
       auto r = CanAdd(c, pod, preqs, tols, active, /*explain=*/false);
       if (!r.ok()) continue;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "absl/container/inlined_vector.h"
 #include "joinery/api/labels.h"
 #include "joinery/common/status.h"
 #include "joinery/common/strings.h"
@@ -358,6 +359,63 @@ bool Topology::HostnameAllows(const PodTopology& pt, const ActiveTerms& active, 
   });
 }
 
+Topology::KeyFilter Topology::Prefilter(const PodTopology& pt, const ActiveTerms& active,
+                                        const scheduling::Requirements& pod_reqs) const {
+  KeyFilter out;
+  ForEachActive(pt, active, [&](int id) {
+    const Group& g = groups_[id];
+    if (g.key_index < 0) return true;
+    const KeyDomains& kd = keys_[g.key_index];
+    const int n = static_cast<int>(kd.values.size());
+    if (n > 64) return true;
+    const Requirement* pr = pod_reqs.Find(g.key);
+    auto pod_allows = [&](int d) { return pr == nullptr || pr->Has(kd.values[d]); };
+    const bool self = SelfSelecting(pt, id);
+    uint64_t m = 0;
+    switch (g.type) {
+      case TopologyType::kSpread: {
+        int64_t min = std::numeric_limits<int32_t>::max();
+        int32_t supported = 0;
+        for (int d = 0; d < n; ++d) {
+          if (g.honor_affinity && !pod_allows(d)) continue;
+          if (!DomainEligible(g, d)) continue;
+          ++supported;
+          min = std::min<int64_t>(min, Count(g, d));
+        }
+        if (g.min_domains && supported < *g.min_domains) min = 0;
+        for (int d = 0; d < n; ++d) {
+          if (Count(g, d) + (self ? 1 : 0) - min <= g.max_skew) m |= uint64_t{1} << d;
+        }
+        break;
+      }
+      case TopologyType::kAffinity:
+        for (int d = 0; d < n; ++d) {
+          if (Count(g, d) > 0 && pod_allows(d)) m |= uint64_t{1} << d;
+        }
+        if (m == 0 && self) {  // bootstrap: any domain the pod allows
+          for (int d = 0; d < n; ++d) {
+            if (pod_allows(d)) m |= uint64_t{1} << d;
+          }
+        }
+        break;
+      case TopologyType::kAntiAffinity:
+        for (int d = 0; d < n; ++d) {
+          if (Count(g, d) == 0 && pod_allows(d)) m |= uint64_t{1} << d;
+        }
+        break;
+    }
+    auto it = std::find_if(out.begin(), out.end(),
+                           [&](const auto& e) { return e.first == g.key_index; });
+    if (it == out.end()) {
+      out.emplace_back(g.key_index, m);
+    } else {
+      it->second &= m;
+    }
+    return true;
+  });
+  return out;
+}
+
 bool Topology::Feasible(const PodTopology& pt, const ActiveTerms& active,
                         const scheduling::Requirements& pod_reqs) const {
   return ForEachActive(pt, active, [&](int id) {
@@ -552,7 +610,7 @@ absl::StatusOr<Requirements> Topology::DomainRequirements(const api::Pod& pod, c
     uint64_t allowed;
     uint64_t node;
   };
-  std::vector<KeyMaskState> masks;
+  absl::InlinedVector<KeyMaskState, 4> masks;
   auto apply = [&](int id) -> absl::Status {
     const Group& g = groups_[id];
     if (g.key_index >= 0 && keys_[g.key_index].values.size() <= 64) {

@@ -122,6 +122,13 @@ class Topology {
   bool HostnameAllows(const PodTopology& pt, const ActiveTerms& active, int slot) const;
   bool Feasible(const PodTopology& pt, const ActiveTerms& active,
                 const scheduling::Requirements& pod_reqs) const;
+  // Per key index, the domains the pod's keyed terms could allow on some node (ANDed over the
+  // terms of one key). A node whose domains (KeyMasks) miss one of these is rejected by
+  // DomainRequirements too, so callers may skip it without asking. Keys past 64 domains are left
+  // out.
+  using KeyFilter = std::vector<std::pair<int, uint64_t>>;
+  KeyFilter Prefilter(const PodTopology& pt, const ActiveTerms& active,
+                      const scheduling::Requirements& pod_reqs) const;
   // Records a committed placement; `node.reqs` are the node's requirements after the placement.
   void Record(const api::Pod& pod, const PodTopology& pt, const NodeView& node);
 
