@@ -1184,7 +1184,7 @@ class Scheduler {
 
   absl::Status TryNew(const PodData& pod, int pod_index, const Requirements& preqs,
                       const std::vector<api::Toleration>& tols,
-                      const internal::ActiveTerms& active) {
+                      const internal::ActiveTerms& active, bool explain) {
     if (!have_node_pools_) return absl::InvalidArgumentError("no dynamic nodepools found");
     if (templates_.empty()) {
       return absl::InvalidArgumentError(
@@ -1222,8 +1222,9 @@ class Scheduler {
       c.reqs = t.reqs;
       c.reqs.Add(Requirement::In(std::string(api::kLabelHostname), {c.hostname}));
       c.requests.assign(res_.size(), 0);
-      auto r = CanAdd(c, pod, preqs, tols, active, /*explain=*/true);
+      auto r = CanAdd(c, pod, preqs, tols, active, explain);
       if (!r.ok()) {
+        if (!explain) continue;
         errs.push_back(StrCat("incompatible with nodepool \"", pool, "\", daemonset overhead=",
                               res_.ToJson(MinOverhead(t, t.options)), ", ", r.status().message()));
         continue;
@@ -1249,14 +1250,16 @@ class Scheduler {
   }
 
   absl::Status Add(const PodData& pod, int pod_index, const Requirements& preqs,
-                   const std::vector<api::Toleration>& tols, const internal::ActiveTerms& active) {
+                   const std::vector<api::Toleration>& tols, const internal::ActiveTerms& active,
+                   bool explain) {
     // A term no domain can satisfy fails everywhere: let a new NodeClaim explain why.
     if (!pod.topo.empty() && !topo_.Feasible(pod.topo, active, preqs)) {
-      return TryNew(pod, pod_index, preqs, tols, active);
+      if (!explain) return Rejected();
+      return TryNew(pod, pod_index, preqs, tols, active, explain);
     }
     if (TryExisting(pod, preqs, tols, active).ok()) return absl::OkStatus();
     if (TryInflight(pod, pod_index, preqs, tols, active).ok()) return absl::OkStatus();
-    return TryNew(pod, pod_index, preqs, tols, active);
+    return TryNew(pod, pod_index, preqs, tols, active, explain);
   }
 
   absl::Status TrySchedule(int pod_index) {
@@ -1264,6 +1267,9 @@ class Scheduler {
     if (!pod.ignored.empty()) return absl::FailedPreconditionError(pod.ignored);
     Prefs prefs = InitialPrefs(*pod.pod);
     while (true) {
+      // Only the last attempt's failure is reported, so earlier ones need no reasons.
+      Prefs next = prefs;
+      const bool can_relax = Relax(next, pod.topo);
       auto preqs = PodRequirements(*pod.pod, prefs);
       absl::Status s = preqs.status();
       if (preqs.ok()) {
@@ -1271,10 +1277,11 @@ class Scheduler {
         if (prefs.tolerate_prefer_no_schedule) {
           tols.push_back(PreferNoScheduleToleration());
         }
-        s = Add(pod, pod_index, *preqs, tols, prefs.topology);
+        s = Add(pod, pod_index, *preqs, tols, prefs.topology, /*explain=*/!can_relax);
         if (s.ok()) return s;
       }
-      if (!Relax(prefs, pod.topo)) return s;
+      if (!can_relax) return s;
+      prefs = std::move(next);
     }
   }
 
