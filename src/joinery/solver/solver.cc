@@ -1388,9 +1388,16 @@ class Scheduler {
     uint64_t ct_bits = 0;
     std::set<std::string> cts;
     out.instance_type_options.reserve(priced.size());
+    // Once every allowed capacity type has been seen, the remaining options add none.
+    const uint64_t ct_all =
+        prep_->masks_ok
+            ? cts_allowed & (prep_->ct_table.size() >= 64 ? ~uint64_t{0}
+                                                           : (uint64_t{1} << prep_->ct_table.size()) - 1)
+            : 0;
     for (const auto& [price, i] : priced) {
       kept.push_back(i);
       out.instance_type_options.push_back(types_[i].it->name);
+      if (prep_->masks_ok && ct_bits == ct_all) continue;
       for (const auto& o : types_[i].s->offers) {
         if (!allowed(types_[i], o)) continue;
         if (prep_->masks_ok) {
