@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
                   "Simulated spot price = on-demand price x (1 - discount)")
       ->check(CLI::Range(0.0, 0.99))
       ->capture_default_str();
-  sim->add_option("--preference-policy", preference_policy, "Respect or Ignore preferred scheduling terms")
+  sim->add_option("--preference-policy", preference_policy, "Respect or Ignore preferred (anti-)affinity terms and ScheduleAnyway spreads")
       ->check(CLI::IsMember({"Respect", "Ignore"}))
       ->capture_default_str();
   sim->add_option("--min-values-policy", min_values_policy, "Strict or BestEffort minValues")
