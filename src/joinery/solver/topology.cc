@@ -374,15 +374,7 @@ Topology::KeyFilter Topology::Prefilter(const PodTopology& pt, const ActiveTerms
     uint64_t m = 0;
     switch (g.type) {
       case TopologyType::kSpread: {
-        int64_t min = std::numeric_limits<int32_t>::max();
-        int32_t supported = 0;
-        for (int d = 0; d < n; ++d) {
-          if (g.honor_affinity && !pod_allows(d)) continue;
-          if (!DomainEligible(g, d)) continue;
-          ++supported;
-          min = std::min<int64_t>(min, Count(g, d));
-        }
-        if (g.min_domains && supported < *g.min_domains) min = 0;
+        const int64_t min = SpreadMin(g, pr);
         for (int d = 0; d < n; ++d) {
           if (Count(g, d) + (self ? 1 : 0) - min <= g.max_skew) m |= uint64_t{1} << d;
         }
@@ -465,6 +457,22 @@ bool Topology::DomainEligible(const Group& g, int domain) const {
   return false;
 }
 
+// A spread's global minimum over the domains the pod may use (`pod_domains` null: all of them);
+// zero when fewer than minDomains exist. Keyed groups only (hostname's minimum is always zero).
+int64_t Topology::SpreadMin(const Group& g, const Requirement* pod_domains) const {
+  const KeyDomains& kd = keys_[g.key_index];
+  int64_t min = std::numeric_limits<int32_t>::max();
+  int32_t supported = 0;
+  for (int d = 0; d < static_cast<int>(kd.values.size()); ++d) {
+    if (g.honor_affinity && pod_domains != nullptr && !pod_domains->Has(kd.values[d])) continue;
+    if (!DomainEligible(g, d)) continue;
+    ++supported;
+    min = std::min<int64_t>(min, Count(g, d));
+  }
+  if (g.min_domains && supported < *g.min_domains) min = 0;
+  return min;
+}
+
 int32_t Topology::Count(const Group& g, int domain) const {
   return domain >= 0 && domain < static_cast<int>(g.counts.size()) ? g.counts[domain] : 0;
 }
@@ -544,15 +552,7 @@ absl::StatusOr<Requirement> Topology::Next(const Group& g, const api::Pod& pod,
   const int n = static_cast<int>(kd.values.size());
   switch (g.type) {
     case TopologyType::kSpread: {
-      int64_t min = std::numeric_limits<int32_t>::max();
-      int32_t supported = 0;
-      for (int d = 0; d < n; ++d) {
-        if (g.honor_affinity && !pod_domains.Has(kd.values[d])) continue;
-        if (!DomainEligible(g, d)) continue;
-        ++supported;
-        min = std::min<int64_t>(min, Count(g, d));
-      }
-      if (g.min_domains && supported < *g.min_domains) min = 0;
+      const int64_t min = SpreadMin(g, pod_reqs.Find(g.key));
       int best = -1;
       int64_t best_count = 0;
       for (int d : NodeDomains(g, node)) {
@@ -719,15 +719,7 @@ uint64_t Topology::NextMask(const Group& g, const PodTopology& pt, int id,
   const uint64_t node_mask = NodeMask(g, node);
   switch (g.type) {
     case TopologyType::kSpread: {
-      int64_t min = std::numeric_limits<int32_t>::max();
-      int32_t supported = 0;
-      for (int d = 0; d < n; ++d) {
-        if (g.honor_affinity && !pod_allows(d)) continue;
-        if (!DomainEligible(g, d)) continue;
-        ++supported;
-        min = std::min<int64_t>(min, Count(g, d));
-      }
-      if (g.min_domains && supported < *g.min_domains) min = 0;
+      const int64_t min = SpreadMin(g, pr);
       int best = -1;
       int64_t best_count = 0;
       for (int d = 0; d < n; ++d) {

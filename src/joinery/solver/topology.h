@@ -171,6 +171,7 @@ class Topology {
   bool NodeFilterMatches(const Group& g, const NodeView& node) const;
   bool DomainEligible(const Group& g, int domain) const;
   int32_t Count(const Group& g, int domain) const;
+  int64_t SpreadMin(const Group& g, const scheduling::Requirement* pod_domains) const;
   void Bump(Group& g, int domain);
   // The node's possible domains for a keyed group (ids), or its slot for hostname.
   std::vector<int> NodeDomains(const Group& g, const NodeView& node) const;
