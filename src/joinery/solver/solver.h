@@ -8,6 +8,8 @@
 // descending; each pod tried on existing nodes, then on NodeClaims created earlier in this run
 // (emptiest first), then on a new NodeClaim from each NodePool in weight order; a NodeClaim keeps
 // every instance type that still fits all its pods; NodePool limits are respected pessimistically.
+// Topology spread, pod (anti-)affinity (solver/topology.h), preferences relaxed in Karpenter's
+// order, host ports, volume zones and attach limits all constrain the placement.
 //
 // Solve is pure: no clients, no clock, no randomness; the same snapshot gives the same plan. It is
 // safe to call concurrently on different (or the same, const) snapshots.

@@ -598,10 +598,12 @@ absl::StatusOr<Requirement> Topology::Next(const Group& g, const api::Pod& pod,
   return Requirement::DoesNotExist(g.key);
 }
 
-absl::StatusOr<Requirements> Topology::DomainRequirements(const api::Pod& pod, const PodTopology& pt,
-                                                    const ActiveTerms& active,
-                                                    const scheduling::Requirements& pod_reqs,
-                                                    const NodeView& node, bool explain) const {
+absl::StatusOr<Requirements> Topology::DomainRequirements(const api::Pod& pod,
+                                                          const PodTopology& pt,
+                                                          const ActiveTerms& active,
+                                                          const scheduling::Requirements& pod_reqs,
+                                                          const NodeView& node,
+                                                          bool explain) const {
   scheduling::Requirements out;
   // Keyed groups with at most 64 domains run on bitmasks (no allocation on a rejection); the
   // resulting requirements are built once at the end.

@@ -1,5 +1,5 @@
 // Topology for the solver: topology spread constraints, pod affinity and pod anti-affinity, as
-// Karpenter's scheduler models them (docs/solver.md, "Topology").
+// Karpenter's scheduler models them (docs/solver.md, item 11 "Topology").
 //
 // A TopologyGroup is one distinct term — (type, topology key, namespaces, selector, maxSkew,
 // minDomains, node filter) — shared by every pod that carries it (its owners). It counts, per
@@ -12,8 +12,9 @@
 // NodePools' instance types and offerings plus the labels of existing nodes, interned to small ids.
 //
 // Usage (single-threaded, inside one Solve): add groups for every pod (AddPodTerms), register the
-// domain universe (AddDomain), count pods already running (RecordExisting), then per candidate
-// placement ask Requirements(), and Record() the placement once committed.
+// domain universe (AddDomain), link each pod to the groups that select it (Link), count pods
+// already running (RecordExisting); then, per candidate placement, the cheap exact pre-checks
+// (HostnameAllows, Feasible, Prefilter) and DomainRequirements(), and Record() once committed.
 #pragma once
 
 #include <cstdint>
@@ -107,12 +108,9 @@ class Topology {
   // InvalidArgument "unsatisfiable topology constraint for …". `pod_reqs` are the pod's node
   // requirements in this attempt. explain=false skips building the message (callers that only
   // need yes/no).
-  absl::StatusOr<scheduling::Requirements> DomainRequirements(const api::Pod& pod,
-                                                        const PodTopology& pt,
-                                                        const ActiveTerms& active,
-                                                        const scheduling::Requirements& pod_reqs,
-                                                        const NodeView& node,
-                                                        bool explain = true) const;
+  absl::StatusOr<scheduling::Requirements> DomainRequirements(
+      const api::Pod& pod, const PodTopology& pt, const ActiveTerms& active,
+      const scheduling::Requirements& pod_reqs, const NodeView& node, bool explain = true) const;
   // The domains `reqs` allow for every key (bitmask per key index; all ones past 64 domains), for
   // NodeView::key_masks.
   std::vector<uint64_t> KeyMasks(const scheduling::Requirements& reqs) const;
