@@ -919,9 +919,9 @@ class Scheduler {
         continue;
       internal::NodeView view{n.slot, &n.reqs, &n.taints};
       if (!pod.topo.empty()) {
-        if (!topo_.DomainRequirements(*pod.pod, pod.topo, active, preqs, view, false).ok())
+        if (!topo_.DomainRequirements(pod.topo, active, preqs, view, false).ok())
           continue;
-        topo_.Record(*pod.pod, pod.topo, view);
+        topo_.Record(pod.topo, view);
       }
       SubVec(n.available, pod.requests);
       if (!pod.volumes.empty()) n.volumes.Add(pod.volumes);
@@ -1011,7 +1011,7 @@ class Scheduler {
       // Topology last: it may collapse the NodeClaim's domains to one.
       internal::NodeView view{c.slot, reqs, &t.pool->template_.spec.taints,
                               reqs == &c.reqs && !c.key_masks.empty() ? &c.key_masks : nullptr};
-      auto treqs = topo_.DomainRequirements(*pod.pod, pod.topo, active, preqs, view, explain);
+      auto treqs = topo_.DomainRequirements(pod.topo, active, preqs, view, explain);
       if (!treqs.ok()) return explain ? treqs.status() : Rejected();
       if (!treqs->empty()) {
         if (reqs != &merged) {
@@ -1102,7 +1102,7 @@ class Scheduler {
     if (!topo_.empty()) {
       c.key_masks = topo_.KeyMasks(c.reqs);
       if (!pod.topo.empty()) {
-        topo_.Record(*pod.pod, pod.topo,
+        topo_.Record(pod.topo,
                      internal::NodeView{c.slot, &c.reqs, &t.pool->template_.spec.taints,
                                         &c.key_masks});
       }
@@ -1125,11 +1125,32 @@ class Scheduler {
     return la != lb ? la < lb : a < b;
   }
 
+  // `filter`: the domains the pod's keyed topology terms could allow anywhere (Prefilter); a
+  // NodeClaim outside them is skipped without building its requirements.
   absl::Status TryInflight(const PodData& pod, int pod_index, const Requirements& preqs,
                            const std::vector<api::Toleration>& tols,
-                           const internal::ActiveTerms& active) {
+                           const internal::ActiveTerms& active,
+                           const internal::Topology::KeyFilter& filter) {
     auto before = [this](int a, int b) { return LoadBefore(a, b); };
-    // A hostname term that has closed most NodeClaims to this pod: try only the open ones.
+    // Places the pod on claim `ci` (at `pos` in the load order) if it fits there.
+    auto try_claim = [&](int ci, std::vector<int>::iterator pos) {
+      Claim& c = claims_[ci];
+      if (!topo_.HostnameAllows(pod.topo, active, c.slot)) return false;
+      if (!c.key_masks.empty()) {
+        for (const auto& [ki, m] : filter) {
+          if ((c.key_masks[ki] & m) == 0) return false;
+        }
+      }
+      if (!FitsSum(c.requests, pod.requests, c.max_room)) return false;  // fits no option
+      auto r = CanAdd(c, pod, preqs, tols, active, /*explain=*/false);
+      if (!r.ok()) return false;
+      Commit(c, pod, pod_index, *std::move(r));
+      // One more pod: move right past the claims with at most as many (lower index first).
+      std::rotate(pos, pos + 1, std::upper_bound(pos + 1, by_load_.end(), ci, before));
+      return true;
+    };
+    // A hostname term that has closed most NodeClaims to this pod: try only the open ones, in the
+    // same order.
     if (const std::vector<int>* open = topo_.CandidateSlots(pod.topo, active);
         open != nullptr && open->size() * 4 < by_load_.size()) {
       std::vector<int> cands;
@@ -1138,46 +1159,14 @@ class Scheduler {
       }
       std::sort(cands.begin(), cands.end(), before);
       for (int ci : cands) {
-        Claim& c = claims_[ci];
-        if (!topo_.HostnameAllows(pod.topo, active, c.slot)) continue;
-        if (!FitsSum(c.requests, pod.requests, c.max_room)) continue;
-        auto r = CanAdd(c, pod, preqs, tols, active, /*explain=*/false);
-        if (!r.ok()) continue;
-        auto it = std::lower_bound(by_load_.begin(), by_load_.end(), ci, before);
-        Commit(c, pod, pod_index, *std::move(r));
-        auto dest = std::upper_bound(it + 1, by_load_.end(), ci, before);
-        std::rotate(it, it + 1, dest);
-        return absl::OkStatus();
+        if (try_claim(ci, std::lower_bound(by_load_.begin(), by_load_.end(), ci, before)))
+          return absl::OkStatus();
       }
       return absl::NotFoundError("no in-flight nodeclaim");
     }
-    // Domains the pod's keyed topology terms could allow anywhere: a NodeClaim outside them is
-    // skipped without building its requirements.
-    const internal::Topology::KeyFilter filter =
-        pod.topo.empty() ? internal::Topology::KeyFilter{}
-                         : topo_.Prefilter(pod.topo, active, preqs);
-    auto outside = [&](const Claim& c) {
-      if (c.key_masks.empty()) return false;
-      for (const auto& [ki, m] : filter) {
-        if ((c.key_masks[ki] & m) == 0) return true;
-      }
-      return false;
-    };
     // Emptiest first; ties in creation order.
-    for (size_t pos = 0; pos < by_load_.size(); ++pos) {
-      const int ci = by_load_[pos];
-      Claim& c = claims_[ci];
-      if (!topo_.HostnameAllows(pod.topo, active, c.slot)) continue;
-      if (outside(c)) continue;
-      if (!FitsSum(c.requests, pod.requests, c.max_room)) continue;  // cannot fit any option
-      auto r = CanAdd(c, pod, preqs, tols, active, /*explain=*/false);
-      if (!r.ok()) continue;
-      Commit(c, pod, pod_index, *std::move(r));
-      // One more pod: move right past the claims with at most as many (lower index first).
-      auto it = by_load_.begin() + static_cast<std::ptrdiff_t>(pos);
-      auto dest = std::upper_bound(it + 1, by_load_.end(), ci, before);
-      std::rotate(it, it + 1, dest);
-      return absl::OkStatus();
+    for (auto pos = by_load_.begin(); pos != by_load_.end(); ++pos) {
+      if (try_claim(*pos, pos)) return absl::OkStatus();
     }
     return absl::NotFoundError("no in-flight nodeclaim");
   }
@@ -1252,13 +1241,16 @@ class Scheduler {
   absl::Status Add(const PodData& pod, int pod_index, const Requirements& preqs,
                    const std::vector<api::Toleration>& tols, const internal::ActiveTerms& active,
                    bool explain) {
+    const internal::Topology::KeyFilter filter =
+        pod.topo.empty() ? internal::Topology::KeyFilter{}
+                         : topo_.Prefilter(pod.topo, active, preqs);
     // A term no domain can satisfy fails everywhere: let a new NodeClaim explain why.
-    if (!pod.topo.empty() && !topo_.Feasible(pod.topo, active, preqs)) {
+    if (internal::Topology::Infeasible(filter)) {
       if (!explain) return Rejected();
       return TryNew(pod, pod_index, preqs, tols, active, explain);
     }
     if (TryExisting(pod, preqs, tols, active).ok()) return absl::OkStatus();
-    if (TryInflight(pod, pod_index, preqs, tols, active).ok()) return absl::OkStatus();
+    if (TryInflight(pod, pod_index, preqs, tols, active, filter).ok()) return absl::OkStatus();
     return TryNew(pod, pod_index, preqs, tols, active, explain);
   }
 

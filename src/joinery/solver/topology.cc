@@ -345,17 +345,7 @@ bool Topology::HostnameAllows(const PodTopology& pt, const ActiveTerms& active, 
   if (!pt.any_hostname) return true;
   return ForEachActive(pt, active, [&](int id) {
     const Group& g = groups_[id];
-    if (g.key_index >= 0) return true;
-    int32_t c = Count(g, slot);
-    switch (g.type) {
-      case TopologyType::kSpread:
-        return c + (SelfSelecting(pt, id) ? 1 : 0) <= g.max_skew;
-      case TopologyType::kAffinity:
-        return c > 0 || (g.nonzero == 0 && SelfSelecting(pt, id));
-      case TopologyType::kAntiAffinity:
-        return c == 0;
-    }
-    return true;
+    return g.key_index >= 0 || HostnameGroupAllows(g, SelfSelecting(pt, id), slot);
   });
 }
 
@@ -364,38 +354,8 @@ Topology::KeyFilter Topology::Prefilter(const PodTopology& pt, const ActiveTerms
   KeyFilter out;
   ForEachActive(pt, active, [&](int id) {
     const Group& g = groups_[id];
-    if (g.key_index < 0) return true;
-    const KeyDomains& kd = keys_[g.key_index];
-    const int n = static_cast<int>(kd.values.size());
-    if (n > 64) return true;
-    const Requirement* pr = pod_reqs.Find(g.key);
-    auto pod_allows = [&](int d) { return pr == nullptr || pr->Has(kd.values[d]); };
-    const bool self = SelfSelecting(pt, id);
-    uint64_t m = 0;
-    switch (g.type) {
-      case TopologyType::kSpread: {
-        const int64_t min = SpreadMin(g, pr);
-        for (int d = 0; d < n; ++d) {
-          if (Count(g, d) + (self ? 1 : 0) - min <= g.max_skew) m |= uint64_t{1} << d;
-        }
-        break;
-      }
-      case TopologyType::kAffinity:
-        for (int d = 0; d < n; ++d) {
-          if (Count(g, d) > 0 && pod_allows(d)) m |= uint64_t{1} << d;
-        }
-        if (m == 0 && self) {  // bootstrap: any domain the pod allows
-          for (int d = 0; d < n; ++d) {
-            if (pod_allows(d)) m |= uint64_t{1} << d;
-          }
-        }
-        break;
-      case TopologyType::kAntiAffinity:
-        for (int d = 0; d < n; ++d) {
-          if (Count(g, d) == 0 && pod_allows(d)) m |= uint64_t{1} << d;
-        }
-        break;
-    }
+    if (g.key_index < 0 || keys_[g.key_index].values.size() > 64) return true;
+    const uint64_t m = AllowedMask(g, SelfSelecting(pt, id), pod_reqs.Find(g.key), nullptr);
     auto it = std::find_if(out.begin(), out.end(),
                            [&](const auto& e) { return e.first == g.key_index; });
     if (it == out.end()) {
@@ -408,31 +368,55 @@ Topology::KeyFilter Topology::Prefilter(const PodTopology& pt, const ActiveTerms
   return out;
 }
 
-bool Topology::Feasible(const PodTopology& pt, const ActiveTerms& active,
-                        const scheduling::Requirements& pod_reqs) const {
-  return ForEachActive(pt, active, [&](int id) {
-    const Group& g = groups_[id];
-    if (g.key_index < 0) return true;  // a new node is always a fresh hostname domain
-    const KeyDomains& kd = keys_[g.key_index];
-    const Requirement* pr = pod_reqs.Find(g.key);
-    const int n = static_cast<int>(kd.values.size());
-    switch (g.type) {
-      case TopologyType::kAntiAffinity:
-        for (int d = 0; d < n; ++d) {
-          if (Count(g, d) == 0 && (pr == nullptr || pr->Has(kd.values[d]))) return true;
-        }
-        return false;
-      case TopologyType::kAffinity:
-        if (SelfSelecting(pt, id)) return true;  // may bootstrap a domain
-        for (int d = 0; d < n; ++d) {
-          if (Count(g, d) > 0 && (pr == nullptr || pr->Has(kd.values[d]))) return true;
-        }
-        return false;
-      case TopologyType::kSpread:
-        return true;  // depends on the node's domains; decided per node
+bool Topology::Infeasible(const KeyFilter& filter) {
+  return std::any_of(filter.begin(), filter.end(), [](const auto& e) { return e.second == 0; });
+}
+
+uint64_t Topology::AllowedMask(const Group& g, bool self, const Requirement* pod_domains,
+                               bool* bootstrap) const {
+  const KeyDomains& kd = keys_[g.key_index];
+  const int n = static_cast<int>(kd.values.size());
+  auto pod_allows = [&](int d) { return pod_domains == nullptr || pod_domains->Has(kd.values[d]); };
+  uint64_t m = 0;
+  switch (g.type) {
+    case TopologyType::kSpread: {
+      const int64_t min = SpreadMin(g, pod_domains);
+      for (int d = 0; d < n; ++d) {
+        if (Count(g, d) + (self ? 1 : 0) - min <= g.max_skew) m |= uint64_t{1} << d;
+      }
+      break;
     }
-    return true;
-  });
+    case TopologyType::kAffinity:
+      for (int d = 0; d < n; ++d) {
+        if (Count(g, d) > 0 && pod_allows(d)) m |= uint64_t{1} << d;
+      }
+      if (m == 0 && self) {  // bootstrap: the first matching pod may pick any domain it allows
+        if (bootstrap != nullptr) *bootstrap = true;
+        for (int d = 0; d < n; ++d) {
+          if (pod_allows(d)) m |= uint64_t{1} << d;
+        }
+      }
+      break;
+    case TopologyType::kAntiAffinity:
+      for (int d = 0; d < n; ++d) {
+        if (Count(g, d) == 0 && pod_allows(d)) m |= uint64_t{1} << d;
+      }
+      break;
+  }
+  return m;
+}
+
+bool Topology::HostnameGroupAllows(const Group& g, bool self, int slot) const {
+  const int32_t c = Count(g, slot);
+  switch (g.type) {
+    case TopologyType::kSpread:
+      return c + (self ? 1 : 0) <= g.max_skew;  // the global minimum is zero
+    case TopologyType::kAffinity:
+      return c > 0 || (g.nonzero == 0 && self);
+    case TopologyType::kAntiAffinity:
+      return c == 0;
+  }
+  return true;
 }
 
 bool Topology::NodeFilterMatches(const Group& g, const NodeView& node) const {
@@ -525,26 +509,11 @@ std::string Topology::Error(const Group& g, const Requirement& pod_domains,
 
 // nullopt with OK: no constraint beyond what the node already has (hostname groups, whose
 // domain the node fixes). A DoesNotExist requirement means no domain is allowed.
-absl::StatusOr<Requirement> Topology::Next(const Group& g, const api::Pod& pod,
+absl::StatusOr<Requirement> Topology::Next(const Group& g, bool self,
                                            const Requirements& pod_reqs,
                                            const NodeView& node) const {
-  bool self = Selects(g, pod);
   if (g.key_index < 0) {
-    // Hostname: the node is its own domain; a new NodeClaim is a fresh, empty one.
-    int32_t c = Count(g, node.slot);
-    bool ok = false;
-    switch (g.type) {
-      case TopologyType::kSpread:
-        ok = c + (self ? 1 : 0) <= g.max_skew;  // global minimum is zero
-        break;
-      case TopologyType::kAffinity:
-        ok = c > 0 || (g.nonzero == 0 && self);
-        break;
-      case TopologyType::kAntiAffinity:
-        ok = c == 0;
-        break;
-    }
-    if (ok) return Requirement::Exists(g.key);
+    if (HostnameGroupAllows(g, self, node.slot)) return Requirement::Exists(g.key);
     return Requirement::DoesNotExist(g.key);
   }
   const Requirement pod_domains = pod_reqs.Get(g.key);
@@ -598,8 +567,7 @@ absl::StatusOr<Requirement> Topology::Next(const Group& g, const api::Pod& pod,
   return Requirement::DoesNotExist(g.key);
 }
 
-absl::StatusOr<Requirements> Topology::DomainRequirements(const api::Pod& pod,
-                                                          const PodTopology& pt,
+absl::StatusOr<Requirements> Topology::DomainRequirements(const PodTopology& pt,
                                                           const ActiveTerms& active,
                                                           const scheduling::Requirements& pod_reqs,
                                                           const NodeView& node,
@@ -629,7 +597,7 @@ absl::StatusOr<Requirements> Topology::DomainRequirements(const api::Pod& pod,
       if (!explain) return absl::Status(absl::StatusCode::kInvalidArgument, "");
       return absl::InvalidArgumentError(Error(g, pod_reqs.Get(g.key), node));
     }
-    auto r = Next(g, pod, pod_reqs, node);
+    auto r = Next(g, SelfSelecting(pt, id), pod_reqs, node);
     if (!r.ok()) return r.status();
     if (!explain && r->IsDoesNotExist()) {
       return absl::Status(absl::StatusCode::kInvalidArgument, "");
@@ -714,60 +682,25 @@ uint64_t Topology::NextMask(const Group& g, const PodTopology& pt, int id,
                             const scheduling::Requirements& pod_reqs,
                             const NodeView& node) const {
   const KeyDomains& kd = keys_[g.key_index];
-  const int n = static_cast<int>(kd.values.size());
-  const Requirement* pr = pod_reqs.Find(g.key);
-  auto pod_allows = [&](int d) { return pr == nullptr || pr->Has(kd.values[d]); };
-  const bool self = SelfSelecting(pt, id);
-  const uint64_t node_mask = NodeMask(g, node);
-  switch (g.type) {
-    case TopologyType::kSpread: {
-      const int64_t min = SpreadMin(g, pr);
-      int best = -1;
-      int64_t best_count = 0;
-      for (int d = 0; d < n; ++d) {
-        if (!(node_mask >> d & 1)) continue;
-        int64_t c = Count(g, d) + (self ? 1 : 0);
-        if (c - min > g.max_skew) continue;
-        if (best < 0 || c < best_count || (c == best_count && kd.values[d] < kd.values[best])) {
-          best = d;
-          best_count = c;
-        }
-      }
-      return best < 0 ? 0 : uint64_t{1} << best;
-    }
-    case TopologyType::kAffinity: {
-      uint64_t options = 0;
-      for (int d = 0; d < n; ++d) {
-        if (Count(g, d) > 0 && pod_allows(d)) options |= uint64_t{1} << d;
-      }
-      if (options == 0 && self) {
-        // Bootstrap: the first matching pod picks a domain, preferably one the node is in.
-        int pick = -1;
-        for (int d = 0; d < n; ++d) {
-          if ((node_mask >> d & 1) && pod_allows(d) &&
-              (pick < 0 || kd.values[d] < kd.values[pick]))
-            pick = d;
-        }
-        for (int d = 0; d < n && pick < 0; ++d) {
-          if (pod_allows(d)) pick = d;
-        }
-        if (pick >= 0) options = uint64_t{1} << pick;
-      }
-      return options & node_mask;
-    }
-    case TopologyType::kAntiAffinity: {
-      uint64_t options = 0;
-      for (int d = 0; d < n; ++d) {
-        if ((node_mask >> d & 1) && Count(g, d) == 0 && pod_allows(d)) options |= uint64_t{1} << d;
-      }
-      return options;
+  bool bootstrap = false;
+  const uint64_t allowed =
+      AllowedMask(g, SelfSelecting(pt, id), pod_reqs.Find(g.key), &bootstrap) & NodeMask(g, node);
+  // A spread narrows to the least loaded allowed domain; an affinity bootstrap to one domain
+  // (the node's, as the node mask already applies); ties by name.
+  const bool pick_one = g.type == TopologyType::kSpread || bootstrap;
+  if (!pick_one || allowed == 0) return allowed;
+  int best = -1;
+  for (int d = 0; d < static_cast<int>(kd.values.size()); ++d) {
+    if (!(allowed >> d & 1)) continue;
+    if (best < 0 || Count(g, d) < Count(g, best) ||
+        (Count(g, d) == Count(g, best) && kd.values[d] < kd.values[best])) {
+      best = d;
     }
   }
-  return 0;
+  return uint64_t{1} << best;
 }
 
-void Topology::Record(const api::Pod& pod, const PodTopology& pt, const NodeView& node) {
-  (void)pod;
+void Topology::Record(const PodTopology& pt, const NodeView& node) {
   for (int id : pt.counts_toward) {
     Group& g = groups_[id];
     if (!NodeFilterMatches(g, node)) continue;
@@ -789,7 +722,7 @@ void Topology::RecordExisting(const api::Pod& pod, const std::vector<int>& inver
   PodTopology pt;
   Link(pod, pt);
   pt.inverse_owned = inverse_owned;
-  Record(pod, pt, node);
+  Record(pt, node);
 }
 
 }  // namespace joinery::solver::internal

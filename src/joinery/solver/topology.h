@@ -14,7 +14,7 @@
 // Usage (single-threaded, inside one Solve): add groups for every pod (AddPodTerms), register the
 // domain universe (AddDomain), link each pod to the groups that select it (Link), count pods
 // already running (RecordExisting); then, per candidate placement, the cheap exact pre-checks
-// (HostnameAllows, Feasible, Prefilter) and DomainRequirements(), and Record() once committed.
+// (HostnameAllows, Prefilter) and DomainRequirements(), and Record() once committed.
 #pragma once
 
 #include <cstdint>
@@ -109,17 +109,14 @@ class Topology {
   // requirements in this attempt. explain=false skips building the message (callers that only
   // need yes/no).
   absl::StatusOr<scheduling::Requirements> DomainRequirements(
-      const api::Pod& pod, const PodTopology& pt, const ActiveTerms& active,
-      const scheduling::Requirements& pod_reqs, const NodeView& node, bool explain = true) const;
+      const PodTopology& pt, const ActiveTerms& active, const scheduling::Requirements& pod_reqs,
+      const NodeView& node, bool explain = true) const;
   // The domains `reqs` allow for every key (bitmask per key index; all ones past 64 domains), for
   // NodeView::key_masks.
   std::vector<uint64_t> KeyMasks(const scheduling::Requirements& reqs) const;
-  // Fast, exact pre-checks. HostnameAllows: the pod's hostname-keyed terms allow the node's slot
-  // (what DomainRequirements would decide for them). Feasible: false when some keyed term allows
-  // no domain anywhere, whatever the node (then no placement can succeed).
+  // Fast, exact pre-check: the pod's hostname-keyed terms allow the node's slot (what
+  // DomainRequirements would decide for them).
   bool HostnameAllows(const PodTopology& pt, const ActiveTerms& active, int slot) const;
-  bool Feasible(const PodTopology& pt, const ActiveTerms& active,
-                const scheduling::Requirements& pod_reqs) const;
   // Per key index, the domains the pod's keyed terms could allow on some node (ANDed over the
   // terms of one key). A node whose domains (KeyMasks) miss one of these is rejected by
   // DomainRequirements too, so callers may skip it without asking. Keys past 64 domains are left
@@ -127,8 +124,10 @@ class Topology {
   using KeyFilter = std::vector<std::pair<int, uint64_t>>;
   KeyFilter Prefilter(const PodTopology& pt, const ActiveTerms& active,
                       const scheduling::Requirements& pod_reqs) const;
+  // A key with no allowed domain at all: no placement can succeed.
+  static bool Infeasible(const KeyFilter& filter);
   // Records a committed placement; `node.reqs` are the node's requirements after the placement.
-  void Record(const api::Pod& pod, const PodTopology& pt, const NodeView& node);
+  void Record(const PodTopology& pt, const NodeView& node);
 
  private:
   struct Group {
@@ -174,13 +173,18 @@ class Topology {
   // The node's possible domains for a keyed group (ids), or its slot for hostname.
   std::vector<int> NodeDomains(const Group& g, const NodeView& node) const;
   uint64_t NodeMask(const Group& g, const NodeView& node) const;
+  uint64_t AllowedMask(const Group& g, bool self, const scheduling::Requirement* pod_domains,
+                       bool* bootstrap) const;
+  bool HostnameGroupAllows(const Group& g, bool self, int slot) const;
   uint64_t KeyMask(int key_index, const NodeView& node) const;
   uint64_t NextMask(const Group& g, const PodTopology& pt, int id,
                     const scheduling::Requirements& pod_reqs, const NodeView& node) const;
   template <typename F>
   static bool ForEachActive(const PodTopology& pt, const ActiveTerms& active, F&& f);
   bool SelfSelecting(const PodTopology& pt, int id) const;
-  absl::StatusOr<scheduling::Requirement> Next(const Group& g, const api::Pod& pod,
+  // One group's decision, as a requirement on its key (the general path; NextMask is the same on
+  // bitmasks, AllowedMask its node-independent part, HostnameGroupAllows the hostname case).
+  absl::StatusOr<scheduling::Requirement> Next(const Group& g, bool self,
                                                const scheduling::Requirements& pod_reqs,
                                                const NodeView& node) const;
   std::string DomainName(const Group& g, int domain) const;
