@@ -233,6 +233,11 @@ start_etcd() {
     --initial-cluster-state new --log-level warn
 }
 
+# In-flight limits: one 2-core machine runs every component, so etcd writes are slow under load,
+# and kube-controller-manager's ReplicaSet slow-start batches alone can hold hundreds of pod creates
+# in flight. Past the default 200 mutating requests the server answers 429, the ReplicaSet
+# controller backs off exponentially (minutes, after a burst of failures), and a test's pods simply
+# never get created. Real control planes scale these limits with their size; this one lifts them.
 start_apiserver() {
   local pki="$DIR/pki"
   start_component kube-apiserver "$BIN/kube-apiserver" \
@@ -246,6 +251,7 @@ start_apiserver() {
     --service-account-issuer "$ISSUER" \
     --authorization-mode RBAC --service-cluster-ip-range "$SERVICE_CIDR" \
     --allow-privileged=true --enable-priority-and-fairness=false \
+    --max-requests-inflight 2000 --max-mutating-requests-inflight 1000 \
     --profiling=false -v 1
 }
 

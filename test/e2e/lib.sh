@@ -108,9 +108,37 @@ count() { # count RESOURCE [kubectl get args...]: number of objects
 
 # Deletes what a test created while a controller still runs (finalizers need it), then stops the
 # replicas; anything left is force-cleaned so the next test starts from an empty cluster.
+# On failure, before cleanup changes anything: what the cluster and the controllers looked like.
+diagnose() {
+  echo "----- cluster state at failure -----" >&2
+  k get nodeclaims -o wide >&2
+  k get nodes -o custom-columns='NAME:.metadata.name,READY:.status.conditions[?(@.type=="Ready")].status,CPU:.status.allocatable.cpu,PODS:.status.allocatable.pods,TAINTS:.spec.taints[*].key' >&2
+  k get nodeclaims -o jsonpath='{range .items[*]}{.metadata.name}{": "}{range .status.conditions[*]}{.type}={.status}({.reason}) {end}{"\n"}{end}' >&2
+  local ns
+  for ns in "${TEST_NAMESPACES[@]:-}"; do
+    [ -n "$ns" ] || continue
+    echo "pods in $ns by node and PodScheduled reason:" >&2
+    k get pods -n "$ns" -o jsonpath='{range .items[*]}{.spec.nodeName}{" "}{.status.conditions[?(@.type=="PodScheduled")].reason}{"\n"}{end}' |
+      sort | uniq -c | sort -rn | head -20 >&2
+    k get events -n "$ns" --sort-by=.lastTimestamp 2>/dev/null | grep -v -e ' Scheduled ' -e ' Nominated ' | tail -15 >&2
+  done
+  local f
+  for f in "$JOINERY_CLUSTER_DIR"/logs/kube-{controller-manager,scheduler}.log; do
+    [ -f "$f" ] || continue
+    echo "----- last errors in $f -----" >&2
+    grep -a '^E' "$f" | grep -v configmap_cafile_content | tail -8 | cut -c1-400 >&2
+  done
+  for f in "$WORK"/*.log; do
+    [ -f "$f" ] || continue
+    echo "----- $f up to the failure (informational lines) -----" >&2
+    grep -a -v -e '"level":"DEBUG"' -e '"message":"evicting pod' "$f" | tail -60 | cut -c1-600 >&2
+  done
+}
+
 cleanup() {
   local rc=$?
   set +e
+  if [ "$rc" -ne 0 ] || [ "$FAILURES" -ne 0 ]; then diagnose; fi
   log "cleaning up"
   k delete namespace "${TEST_NAMESPACES[@]:-e2e-none}" --ignore-not-found --wait=false >/dev/null 2>&1
   k delete nodepools --all --wait=false >/dev/null 2>&1
@@ -132,8 +160,8 @@ cleanup() {
   if [ "$rc" -ne 0 ] || [ "$FAILURES" -ne 0 ]; then
     for f in "$WORK"/*.log; do
       [ -f "$f" ] || continue
-      echo "----- last lines of $f -----" >&2
-      grep -a -v '"level":"DEBUG"' "$f" | tail -40 >&2
+      echo "----- last lines of $f (cleanup) -----" >&2
+      grep -a -v '"level":"DEBUG"' "$f" | tail -10 | cut -c1-600 >&2
     done
   fi
   if [ "$FAILURES" -ne 0 ]; then

@@ -198,5 +198,5 @@ wait_for "a FailedScheduling event from joinery on the pending pod" 60 bash -c \
 k get events -n vllm --field-selector "involvedObject.name=$pending,reason=FailedScheduling" \
   -o jsonpath='{range .items[*]}{.source.component}: {.message}{"\n"}{end}' >&2
 expect_eq "live NodeClaims with no capacity" "$(live_nodeclaims | tr '\n' ' ')" "$existing"
-expect_eq "Nodes with no capacity" "$(count nodes)" 1
+expect_eq "Nodes of the pool with no capacity" "$(count nodes -l karpenter.sh/nodepool=trainium-trn1)" 1
 expect_eq "pod $pending still pending" "$(k get pod -n vllm "$pending" -o jsonpath='{.status.phase}')" Pending

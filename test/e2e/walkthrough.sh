@@ -64,7 +64,7 @@ wait_for "an event on the third pod names the limit" 60 bash -c \
   "kubectl get events -n vllm --field-selector reason=FailedScheduling -o jsonpath='{range .items[*]}{.source.component} {.message}{\"\\n\"}{end}' 2>/dev/null | grep -q '^joinery Failed to schedule pod, all available instance types exceed limits for nodepool: \"trainium-trn1\"'"
 sleep 15  # two more batch windows: nothing else may be launched
 expect_eq "NodeClaims after scaling to 3" "$(count nodeclaims)" 2
-expect_eq "Nodes after scaling to 3" "$(count nodes)" 2
+expect_eq "Nodes of the pool after scaling to 3" "$(count nodes -l karpenter.sh/nodepool=trainium-trn1)" 2
 expect_eq "pods running" "$(running_pods)" 2
 pending="$(k get pods -n vllm --field-selector=status.phase=Pending -o jsonpath='{.items[*].metadata.name}')"
 expect_eq "pending pods" "$(echo "$pending" | wc -w)" 1
