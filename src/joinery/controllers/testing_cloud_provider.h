@@ -167,7 +167,7 @@ class TestingCloudProvider final : public cloudprovider::CloudProvider {
       const api::NodePool&) override {
     std::lock_guard lock(mu_);
     if (!instance_types_error_.ok()) return instance_types_error_;
-    return Catalog();
+    return instance_types_ ? instance_types_ : Catalog();
   }
 
   // --- Test hooks ---
@@ -184,6 +184,11 @@ class TestingCloudProvider final : public cloudprovider::CloudProvider {
   void FailNextList(absl::Status st) {
     std::lock_guard lock(mu_);
     list_errors_.push_back(std::move(st));
+  }
+  // GetInstanceTypes returns this list from now on (nullptr: the shared Catalog() again).
+  void SetInstanceTypes(std::shared_ptr<const cloudprovider::InstanceTypes> types) {
+    std::lock_guard lock(mu_);
+    instance_types_ = std::move(types);
   }
   void FailGetInstanceTypes(absl::Status st) {
     std::lock_guard lock(mu_);
@@ -223,6 +228,7 @@ class TestingCloudProvider final : public cloudprovider::CloudProvider {
   std::deque<absl::Status> delete_errors_;           // guarded by mu_
   std::deque<absl::Status> list_errors_;             // guarded by mu_
   absl::Status instance_types_error_;                // guarded by mu_
+  std::shared_ptr<const cloudprovider::InstanceTypes> instance_types_;  // guarded by mu_
   int next_id_ = 0;                                  // guarded by mu_
   int list_calls_ = 0;                               // guarded by mu_
 };

@@ -75,6 +75,7 @@ solver::Snapshot BuildSnapshot(const Cluster& cluster, SnapshotInputs in) {
   snap.pods = std::move(in.pending);
   snap.node_pools = std::move(in.node_pools);
   snap.instance_types = std::move(in.instance_types);
+  snap.prepared = std::move(in.prepared);
   snap.options = in.options;
 
   std::set<std::string> registered_ids;

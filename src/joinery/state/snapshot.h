@@ -35,6 +35,9 @@ struct SnapshotInputs {
   std::vector<api::Pod> pending;       // the pods to place
   std::vector<api::NodePool> node_pools;  // usable pools (validated, node class ready)
   std::shared_ptr<const cloudprovider::InstanceTypes> instance_types;
+  // Optional: solver::PrepareInstanceTypes(instance_types), kept by a caller that solves again and
+  // again against one list (the provisioner, while its provider returns the same list).
+  std::shared_ptr<const solver::PreparedInstanceTypes> prepared;
   solver::Options options;
 };
 

@@ -761,12 +761,20 @@ absl::StatusOr<std::shared_ptr<const InstanceTypes>> SimulatedCloudProvider::Get
                     StrCat("getting instance types for nodepool ", node_pool.metadata.name));
   }
   const NodeClassView view = ViewOf(*node_class);
-  std::set<OfferingKey> unavailable;
+  TypesCacheEntry built;
+  for (const auto& [zone, subnets] : view.subnets) built.zones.insert(zone);
+  for (const auto& [arch, image] : view.ami_by_arch) built.arches.insert(arch);
   {
     std::lock_guard lock(mu_);
     ExpireUnavailableLocked(clock_.Now());
-    for (const auto& [key, expiry] : unavailable_) unavailable.insert(key);
+    for (const auto& [key, expiry] : unavailable_) built.unavailable.insert(key);
+    auto cached = types_cache_.find(name);
+    if (cached != types_cache_.end() && cached->second.zones == built.zones &&
+        cached->second.arches == built.arches && cached->second.unavailable == built.unavailable) {
+      return cached->second.types;
+    }
   }
+  const std::set<OfferingKey>& unavailable = built.unavailable;
   auto out = std::make_shared<InstanceTypes>();
   out->reserve(catalog_->size());
   for (const InstanceType& it : *catalog_) {
@@ -779,7 +787,10 @@ absl::StatusOr<std::shared_ptr<const InstanceTypes>> SimulatedCloudProvider::Get
     }
     out->push_back(std::move(copy));
   }
-  return std::shared_ptr<const InstanceTypes>(std::move(out));
+  built.types = std::move(out);
+  std::lock_guard lock(mu_);
+  types_cache_[name] = built;
+  return built.types;
 }
 
 }  // namespace joinery::cloudprovider::simulated

@@ -172,6 +172,16 @@ class SimulatedCloudProvider final : public CloudProvider {
   std::map<std::string, Pending> pending_;                      // by provider ID; guarded by mu_
   mutable std::map<OfferingKey, absl::Time> unavailable_;       // expiry; guarded by mu_
   std::vector<UnavailableOffering> injected_;                   // guarded by mu_
+  // Per node class: the list GetInstanceTypes last built and what it was built from (zones,
+  // architectures, unavailable offerings). The same list is handed out again while those are
+  // unchanged, as Karpenter's instance-type cache does, so that callers can key work on it.
+  struct TypesCacheEntry {
+    std::set<std::string> zones;
+    std::set<std::string> arches;
+    std::set<OfferingKey> unavailable;
+    std::shared_ptr<const InstanceTypes> types;
+  };
+  std::map<std::string, TypesCacheEntry, std::less<>> types_cache_;  // guarded by mu_
   bool stopping_ = false;                                       // guarded by mu_
   std::condition_variable cv_;
   std::thread thread_;

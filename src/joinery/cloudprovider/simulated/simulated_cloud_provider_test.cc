@@ -228,6 +228,53 @@ TEST_F(SimulatedCloudProviderTest, InsufficientCapacityIsResourceExhaustedAndRem
   EXPECT_TRUE(provider_.Create(TrainiumNodeClaim()).ok());
 }
 
+TEST_F(SimulatedCloudProviderTest, GetInstanceTypesHandsOutTheSameListUntilItsInputsChange) {
+  auto first = provider_.GetInstanceTypes(Pool());
+  auto again = provider_.GetInstanceTypes(Pool());
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_EQ(first->get(), again->get());  // the same list, not an equal copy
+
+  // A failed launch marks offerings unavailable: a new list, which is then the cached one.
+  provider_.InjectInsufficientCapacity("trn1.2xlarge", "us-east-1a", "on-demand");
+  ASSERT_TRUE(provider_.Create(TrainiumNodeClaim()).ok());  // launched in the next zone
+  ASSERT_EQ(provider_.UnavailableOfferings().size(), 1u);
+  auto marked = provider_.GetInstanceTypes(Pool());
+  ASSERT_TRUE(marked.ok());
+  EXPECT_NE(marked->get(), first->get());
+  EXPECT_EQ(provider_.GetInstanceTypes(Pool())->get(), marked->get());
+  bool trn1_1a_unavailable = false;
+  for (const auto& it : **marked) {
+    for (const auto& o : it.offerings) {
+      if (it.name == "trn1.2xlarge" && o.zone == "us-east-1a" && o.capacity_type == "on-demand") {
+        trn1_1a_unavailable = !o.available;
+      }
+    }
+  }
+  EXPECT_TRUE(trn1_1a_unavailable);
+  // The first list the caller still holds is unchanged.
+  for (const auto& it : **first) {
+    for (const auto& o : it.offerings) EXPECT_TRUE(o.available) << it.name << " " << o.zone;
+  }
+
+  // The entry expires after 3 minutes: a fresh list again, all available.
+  clock_.Advance(absl::Minutes(3) + absl::Seconds(1));
+  auto expired = provider_.GetInstanceTypes(Pool());
+  ASSERT_TRUE(expired.ok());
+  EXPECT_NE(expired->get(), marked->get());
+  for (const auto& it : **expired) {
+    for (const auto& o : it.offerings) EXPECT_TRUE(o.available) << it.name << " " << o.zone;
+  }
+
+  // Each node class has its own list.
+  Json one = TrainiumNodeClass("one-zone");
+  one["spec"]["subnetSelectorTerms"] = Json::array({{{"id", vpc_->subnets[1].id}}});
+  AddNodeClass(one);
+  auto other = provider_.GetInstanceTypes(Pool("one-zone"));
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other->get(), expired->get());
+  EXPECT_EQ(provider_.GetInstanceTypes(Pool())->get(), expired->get());
+}
+
 TEST_F(SimulatedCloudProviderTest, InsufficientCapacityInOneZoneFallsBackToTheNext) {
   SimulatedCloudProvider p(client_, clock_, Catalog(), *vpc_,
                            {.cluster_name = kCluster,

@@ -218,6 +218,12 @@ absl::StatusOr<ProvisionResult> Provisioner::Schedule() {
   }
   in.node_pools = std::move(loaded);
   if (!in.instance_types) in.instance_types = std::make_shared<const cloudprovider::InstanceTypes>();
+  if (prepared_ == nullptr || prepared_for_ != in.instance_types) {
+    prepared_ = solver::PrepareInstanceTypes(in.instance_types);
+    prepared_for_ = in.instance_types;
+    ++catalog_preparations_;
+  }
+  in.prepared = prepared_;
   in.options = options_.solver;
 
   auto start = absl::Now();

@@ -65,6 +65,10 @@ class Provisioner {
   // One scheduling pass. kUnavailable while the cluster view is not synced.
   absl::StatusOr<ProvisionResult> Schedule();
 
+  // How many times a pass had to prepare its instance-type list for the solver: once per distinct
+  // list the provider returned (a provider that caches its list makes this stay at 1).
+  int catalog_preparations() const { return catalog_preparations_; }
+
  private:
   void Loop();
   absl::StatusOr<std::string> CreateNodeClaim(const solver::PlannedNodeClaim& planned,
@@ -76,6 +80,12 @@ class Provisioner {
   kube::EventSink& events_;
   op::Metrics* metrics_;
   ProvisionerOptions options_;
+
+  // The solver's view of the last instance-type list the provider returned, kept while the
+  // provider keeps returning that same list; only Schedule() touches these, one pass at a time.
+  std::shared_ptr<const cloudprovider::InstanceTypes> prepared_for_;
+  std::shared_ptr<const solver::PreparedInstanceTypes> prepared_;
+  int catalog_preparations_ = 0;
 
   std::mutex mu_;
   std::condition_variable cv_;

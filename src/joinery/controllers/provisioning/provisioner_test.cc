@@ -161,6 +161,36 @@ TEST_F(ProvisionerTest, SecondPassWithTheNodeClaimInFlightCreatesNone) {
   ASSERT_TRUE(third.ok()) << third.status();
   EXPECT_THAT(third->created, IsEmpty());
   EXPECT_THAT(NodeClaims(), SizeIs(1));
+  // The provider returned one list throughout: the solver's view of it was built once.
+  EXPECT_EQ(provisioner_.catalog_preparations(), 1);
+}
+
+TEST_F(ProvisionerTest, ANewInstanceTypeListIsPreparedAgainAndUsed) {
+  // First the provider's list has trn1.2xlarge on-demand out of capacity everywhere: the pool
+  // (trn1.2xlarge on-demand only) cannot launch anything.
+  auto exhausted = std::make_shared<cloudprovider::InstanceTypes>(*testing::Catalog());
+  for (auto& it : *exhausted) {
+    if (it.name != "trn1.2xlarge") continue;
+    for (auto& o : it.offerings) {
+      if (o.capacity_type == "on-demand") o.available = false;
+    }
+  }
+  w_.cloud.SetInstanceTypes(exhausted);
+  SeedTrainium();
+  auto first = provisioner_.Schedule();
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_THAT(first->created, IsEmpty());
+  EXPECT_THAT(first->plan.unschedulable, SizeIs(1));
+  EXPECT_EQ(provisioner_.catalog_preparations(), 1);
+
+  // Capacity is back: the provider hands out a new list, which the next pass prepares and uses.
+  w_.cloud.SetInstanceTypes(nullptr);
+  auto second = provisioner_.Schedule();
+  ASSERT_TRUE(second.ok()) << second.status();
+  EXPECT_EQ(provisioner_.catalog_preparations(), 2);
+  EXPECT_THAT(second->created, SizeIs(1));
+  ASSERT_TRUE(provisioner_.Schedule().ok());
+  EXPECT_EQ(provisioner_.catalog_preparations(), 2);
 }
 
 TEST_F(ProvisionerTest, TwoPodsNeedingTwoDevicesGetTwoNodeClaims) {
