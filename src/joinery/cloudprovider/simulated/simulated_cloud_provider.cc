@@ -757,6 +757,10 @@ absl::StatusOr<std::shared_ptr<const InstanceTypes>> SimulatedCloudProvider::Get
   const std::string& name = node_pool.template_.spec.node_class_ref.name;
   auto node_class = ReadyNodeClass(name);
   if (!node_class.ok()) {
+    {
+      std::lock_guard lock(mu_);
+      if (auto gone = types_cache_.find(name); gone != types_cache_.end()) types_cache_.erase(gone);
+    }
     return Annotate(node_class.status(),
                     StrCat("getting instance types for nodepool ", node_pool.metadata.name));
   }
