@@ -959,7 +959,8 @@ class Decoder {
   absl::Status DecodeStatefulSet(const MapView& doc, StatefulSet& out) {
     MapView spec;
     RETURN_IF_ERROR(DecodeReplicated(doc, out, spec));
-    return Field(spec, "spec", "serviceName", out.service_name);
+    RETURN_IF_ERROR(Field(spec, "spec", "serviceName", out.service_name));
+    return Field(spec, "spec", "volumeClaimTemplates", out.volume_claim_templates);
   }
 
   absl::Status DecodeJob(const MapView& doc, Job& out) {
@@ -978,6 +979,14 @@ class Decoder {
   }
 
   // ---- Storage ----
+
+  // A StatefulSet's volumeClaimTemplates item: a claim's metadata and spec (status is not read).
+  absl::Status Decode(const YAML::Node& n, std::string_view path, PersistentVolumeClaim& out) {
+    MapView m;
+    RETURN_IF_ERROR(Map(n, path, m));
+    RETURN_IF_ERROR(Field(m, path, "metadata", out.metadata));
+    return Field(m, path, "spec", out.spec);
+  }
 
   absl::Status DecodePVC(const MapView& doc, PersistentVolumeClaim& out) {
     RETURN_IF_ERROR(Field(doc, "", "spec", out.spec));

@@ -1142,6 +1142,55 @@ TEST(DecodeWorkloads, ReplicasDefaultToOne) {
   EXPECT_EQ(m->deployments[0].replicas, 1);
 }
 
+TEST(DecodeWorkloads, StatefulSetVolumeClaimTemplates) {
+  absl::StatusOr<Manifests> m = Decode(R"(
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: shop}
+spec:
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template: {metadata: {labels: {app: db}}}
+  volumeClaimTemplates:
+  - metadata: {name: data, labels: {tier: storage}, annotations: {note: x}}
+    spec:
+      accessModes: [ReadWriteOnce]
+      storageClassName: gp3-c
+      resources: {requests: {storage: 10Gi}}
+  - metadata: {name: logs}
+    spec: {}
+    status: {phase: Bound}
+)");
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->stateful_sets.size(), 1u);
+  const std::vector<PersistentVolumeClaim>& t = m->stateful_sets[0].volume_claim_templates;
+  ASSERT_EQ(t.size(), 2u);
+  EXPECT_EQ(t[0].metadata.name, "data");
+  EXPECT_EQ(t[0].metadata.labels.at("tier"), "storage");
+  EXPECT_EQ(t[0].metadata.annotations.at("note"), "x");
+  EXPECT_EQ(t[0].spec.storage_class_name, "gp3-c");
+  EXPECT_EQ(t[1].metadata.name, "logs");
+  EXPECT_FALSE(t[1].spec.storage_class_name.has_value());  // the default StorageClass
+  EXPECT_EQ(t[1].phase, "");  // a template's status is not read
+
+  absl::StatusOr<Manifests> none =
+      Decode("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: s}\nspec: {}\n");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->stateful_sets[0].volume_claim_templates.empty());
+}
+
+TEST(DecodeWorkloads, StatefulSetVolumeClaimTemplateErrorsNameTheField) {
+  EXPECT_EQ(DecodeError("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\n"
+                        "spec: {volumeClaimTemplates: [{metadata: {name: a}}, "
+                        "{metadata: {name: b}, spec: {storageClassName: [gp3]}}]}\n"),
+            "x.yaml: StatefulSet/default/db: spec.volumeClaimTemplates[1].spec.storageClassName: "
+            "must be a string, got a list");
+  EXPECT_EQ(DecodeError("apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\n"
+                        "spec: {volumeClaimTemplates: {data: {}}}\n"),
+            "x.yaml: StatefulSet/default/db: spec.volumeClaimTemplates: must be a list, got an "
+            "object");
+}
+
 // ---- Storage ----
 
 constexpr std::string_view kStorage = R"(

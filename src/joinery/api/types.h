@@ -329,6 +329,10 @@ struct StatefulSet {
   std::optional<LabelSelector> selector;
   std::string service_name;
   PodTemplateSpec template_;
+  // spec.volumeClaimTemplates: the StatefulSet controller gives the pod of ordinal i, for each
+  // template t, the claim <t name>-<StatefulSet name>-<i>, mounted as volume <t name>. Only each
+  // template's metadata and spec are read.
+  std::vector<PersistentVolumeClaim> volume_claim_templates;
   Source source;
 };
 

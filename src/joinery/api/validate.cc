@@ -1604,12 +1604,34 @@ void CheckReplicaSet(Errors& errs, const ReplicaSet& r) {
   CheckAlwaysRestart(errs, r.template_);
 }
 
+// spec.volumeClaimTemplates: each template's name becomes a pod volume's name (which the API
+// server requires to be a DNS-1123 label, unique within the pod) and, with the StatefulSet's name
+// and an ordinal, the name of a claim.
+void CheckVolumeClaimTemplates(Errors& errs, const std::vector<PersistentVolumeClaim>& templates) {
+  std::set<std::string_view> seen;
+  for (size_t i = 0; i < templates.size(); ++i) {
+    const PersistentVolumeClaim& t = templates[i];
+    std::string p = At("spec.volumeClaimTemplates", i);
+    std::string name_path = Join(p, "metadata.name");
+    if (t.metadata.name.empty()) {
+      errs.Required(name_path);
+    } else if (std::vector<std::string> e = DNS1123LabelErrors(t.metadata.name); !e.empty()) {
+      errs.InvalidString(name_path, t.metadata.name, JoinMessages(e));
+    } else if (!seen.insert(t.metadata.name).second) {
+      errs.Duplicate(name_path, Quote(t.metadata.name));
+    }
+    CheckLabels(errs, Join(p, "metadata.labels"), t.metadata.labels);
+    CheckClaimSpec(errs, t.spec, Join(p, "spec"));
+  }
+}
+
 void CheckStatefulSet(Errors& errs, const StatefulSet& s) {
   CheckMetadata(errs, s.metadata, /*namespaced=*/true);
   CheckReplicas(errs, s.replicas, "spec.replicas");
   CheckWorkloadSelector(errs, s.selector, s.template_, "statefulset");
   CheckTemplate(errs, s.template_);
   CheckAlwaysRestart(errs, s.template_);
+  CheckVolumeClaimTemplates(errs, s.volume_claim_templates);
 }
 
 void CheckDaemonSet(Errors& errs, const DaemonSet& d) {

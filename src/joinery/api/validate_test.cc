@@ -1073,6 +1073,43 @@ TEST(ValidateStorage, ManifestsCheckStorageKindsAndDuplicateNames) {
   EXPECT_THAT(msg, HasSubstr("StorageClass/gp3: metadata.name: Duplicate value: \"gp3\""));
 }
 
+TEST(ValidateStorage, StatefulSetVolumeClaimTemplates) {
+  StatefulSet ss;
+  ss.metadata.name = "db";
+  ss.source.file = "db.yaml";
+  ss.selector = LabelSelector{.match_labels = {{"app", "db"}}};
+  ss.template_.metadata.labels = {{"app", "db"}};
+  PersistentVolumeClaim data;
+  data.metadata.name = "data";
+  data.metadata.labels = {{"tier", "storage"}};
+  data.spec.storage_class_name = "gp3";
+  ss.volume_claim_templates = {data};
+  Manifests ok;
+  ok.stateful_sets = {ss};
+  EXPECT_TRUE(ValidateManifests(ok).ok()) << ValidateManifests(ok);
+
+  PersistentVolumeClaim unnamed;
+  PersistentVolumeClaim bad = data;
+  bad.metadata.name = "Data";
+  bad.metadata.labels = {{"bad key", "v"}};
+  bad.spec.storage_class_name = "Bad_Class";
+  ss.volume_claim_templates = {unnamed, bad, data, data};
+  Manifests m;
+  m.stateful_sets = {ss};
+  std::string msg = Msg(ValidateManifests(m));
+  EXPECT_THAT(msg, HasSubstr("db.yaml: StatefulSet/default/db: "
+                             "spec.volumeClaimTemplates[0].metadata.name: Required value"));
+  EXPECT_THAT(msg, HasSubstr("spec.volumeClaimTemplates[1].metadata.name: Invalid value: \"Data\": "
+                             "a lowercase RFC 1123 label"));
+  EXPECT_THAT(msg, HasSubstr("spec.volumeClaimTemplates[1].metadata.labels: Invalid value: "
+                             "\"bad key\""));
+  EXPECT_THAT(msg, HasSubstr("spec.volumeClaimTemplates[1].spec.storageClassName: Invalid value: "
+                             "\"Bad_Class\""));
+  EXPECT_THAT(msg, HasSubstr("spec.volumeClaimTemplates[3].metadata.name: Duplicate value: "
+                             "\"data\""));
+  EXPECT_THAT(msg, Not(HasSubstr("spec.volumeClaimTemplates[2]")));
+}
+
 // ---- ValidateManifests ----
 
 Deployment ValidDeployment() {

@@ -3,7 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
 
 #include "joinery/api/decode.h"
 #include "joinery/api/labels.h"
@@ -30,6 +35,39 @@ api::Pod PodFromTemplate(const api::PodTemplateSpec& t, const api::ObjectMeta& o
   p.spec = t.spec;
   p.source = source;
   return p;
+}
+
+std::string NamespaceOf(const api::ObjectMeta& meta) {
+  return meta.namespace_.empty() ? "default" : meta.namespace_;
+}
+
+// The claim the StatefulSet controller creates from template `t` for the pod of `ordinal`
+// (Kubernetes' getPersistentVolumeClaimName).
+std::string StatefulSetClaimName(const api::PersistentVolumeClaim& t, const api::StatefulSet& s,
+                                 int ordinal) {
+  return StrCat(t.metadata.name, "-", s.metadata.name, "-", ordinal);
+}
+
+// The StatefulSet controller's updateStorage: each volumeClaimTemplate becomes a volume of the
+// template's name mounting the ordinal's claim, replacing a template volume of that name. Claim
+// volumes come first, in template order (Kubernetes uses map order), then the remaining volumes.
+void AddStatefulSetVolumes(const api::StatefulSet& s, int ordinal, api::Pod& pod) {
+  if (s.volume_claim_templates.empty()) return;
+  std::vector<api::Volume> volumes;
+  volumes.reserve(s.volume_claim_templates.size() + pod.spec.volumes.size());
+  std::set<std::string_view> claimed;
+  for (const api::PersistentVolumeClaim& t : s.volume_claim_templates) {
+    // Validation rejects repeated template names; should one slip through, mount it once.
+    if (!claimed.insert(t.metadata.name).second) continue;
+    api::Volume v;
+    v.name = t.metadata.name;
+    v.pvc_claim_name = StatefulSetClaimName(t, s, ordinal);
+    volumes.push_back(std::move(v));
+  }
+  for (api::Volume& v : pod.spec.volumes) {
+    if (!claimed.contains(v.name)) volumes.push_back(std::move(v));
+  }
+  pod.spec.volumes = std::move(volumes);
 }
 
 // Pods the plan places, on new NodeClaims and on existing capacity.
@@ -119,8 +157,10 @@ std::vector<api::Pod> ExpandWorkloads(const api::Manifests& m) {
       pods.push_back(PodFromTemplate(r.template_, r.metadata, "ReplicaSet", i, r.source));
   }
   for (const auto& s : m.stateful_sets) {
-    for (int i = 0; i < s.replicas; ++i)
+    for (int i = 0; i < s.replicas; ++i) {
       pods.push_back(PodFromTemplate(s.template_, s.metadata, "StatefulSet", i, s.source));
+      AddStatefulSetVolumes(s, i, pods.back());
+    }
   }
   for (const auto& j : m.jobs) {
     int n = j.parallelism;
@@ -129,6 +169,38 @@ std::vector<api::Pod> ExpandWorkloads(const api::Manifests& m) {
       pods.push_back(PodFromTemplate(j.template_, j.metadata, "Job", i, j.source));
   }
   return pods;
+}
+
+std::vector<api::PersistentVolumeClaim> StatefulSetClaims(const api::Manifests& m) {
+  std::set<std::string, std::less<>> existing;  // "namespace/name"
+  for (const auto& c : m.persistent_volume_claims) {
+    existing.insert(StrCat(NamespaceOf(c.metadata), "/", c.metadata.name));
+  }
+  std::vector<api::PersistentVolumeClaim> claims;
+  for (const auto& s : m.stateful_sets) {
+    std::string ns = NamespaceOf(s.metadata);
+    for (int i = 0; i < s.replicas; ++i) {
+      for (const api::PersistentVolumeClaim& t : s.volume_claim_templates) {
+        std::string name = StatefulSetClaimName(t, s, i);
+        if (!existing.insert(StrCat(ns, "/", name)).second) continue;  // reused, not created
+        api::PersistentVolumeClaim c;
+        c.metadata = t.metadata;
+        c.metadata.name = std::move(name);
+        c.metadata.namespace_ = ns;
+        // The controller adds the selector's matchLabels to the template's labels (they win).
+        if (s.selector.has_value()) {
+          for (const auto& [k, v] : s.selector->match_labels) {
+            c.metadata.labels.insert_or_assign(k, v);
+          }
+        }
+        c.spec = t.spec;
+        c.phase = "Pending";
+        c.source = s.source;
+        claims.push_back(std::move(c));
+      }
+    }
+  }
+  return claims;
 }
 
 solver::Snapshot BuildSnapshot(const api::Manifests& m,
@@ -140,6 +212,10 @@ solver::Snapshot BuildSnapshot(const api::Manifests& m,
   s.node_pools = m.node_pools;
   s.daemon_sets = m.daemon_sets;
   s.persistent_volume_claims = m.persistent_volume_claims;
+  std::vector<api::PersistentVolumeClaim> created = StatefulSetClaims(m);
+  s.persistent_volume_claims.insert(s.persistent_volume_claims.end(),
+                                    std::make_move_iterator(created.begin()),
+                                    std::make_move_iterator(created.end()));
   s.persistent_volumes = m.persistent_volumes;
   s.storage_classes = m.storage_classes;
   s.csi_nodes = m.csi_nodes;

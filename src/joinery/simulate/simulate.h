@@ -43,10 +43,21 @@ inline constexpr int64_t kMaxSimulatedPods = 1'000'000;
 absl::Status CheckPodCount(const api::Manifests& m);
 
 // Expands workloads into pods: Deployment/ReplicaSet/StatefulSet replicas, Job parallelism.
+// A StatefulSet pod of ordinal i mounts, for each volumeClaimTemplate t, the claim
+// `<t name>-<StatefulSet name>-<i>` as volume `<t name>` (replacing a template volume of that
+// name), as the StatefulSet controller does.
 std::vector<api::Pod> ExpandWorkloads(const api::Manifests& m);
+
+// The PersistentVolumeClaims the StatefulSet controller would create for those pods, in
+// StatefulSet, ordinal, template order: in the StatefulSet's namespace, with the template's
+// metadata (its labels plus the selector's matchLabels, which win) and spec, status.phase Pending
+// (unbound). A claim of that namespace and name already in m.persistent_volume_claims is left out:
+// the controller reuses it.
+std::vector<api::PersistentVolumeClaim> StatefulSetClaims(const api::Manifests& m);
 
 // Builds the snapshot: pending pods, nodes with their bound pods, in-flight NodeClaims, DaemonSets,
 // and the storage objects (PersistentVolumeClaims, PersistentVolumes, StorageClasses, CSINodes).
+// The claims are the input ones followed by StatefulSetClaims(m).
 solver::Snapshot BuildSnapshot(const api::Manifests& m,
                                std::shared_ptr<const cloudprovider::InstanceTypes> instance_types,
                                const solver::Options& options, std::vector<std::string>* warnings);

@@ -16,6 +16,7 @@
 #include "joinery/scheduling/requirements.h"
 #include "joinery/scheduling/resources.h"
 #include "joinery/scheduling/taints.h"
+#include "joinery/scheduling/volumes.h"
 
 namespace joinery::testing {
 namespace {
@@ -723,6 +724,259 @@ class TopologyChecker {
   std::map<std::string, DomainMatches> matches_;
 };
 
+// ---- Volumes: zones and attach limits ----
+//
+// Kubernetes' own rules, looked up through VolumeIndex (claims, volumes, classes, CSINodes) but
+// evaluated here: a bound claim's PersistentVolume node affinity (terms ORed) and an unbound
+// WaitForFirstConsumer claim's allowedTopologies (terms ORed) must hold on the pod's node, and the
+// unique volumes per CSI driver on a node must stay within its attach limit.
+
+// The pods of one node, as the plan places them.
+struct PlacedOn {
+  std::string where;  // "nodeclaim x (nodepool p)", "existing node n", "in-flight nodeclaim c"
+  std::vector<std::pair<std::string, const api::Pod*>> pods;  // key, pod
+};
+
+class VolumeChecker {
+ public:
+  VolumeChecker(const solver::Snapshot& s, const solver::Plan& p,
+                const std::map<std::string, const api::Pod*, std::less<>>& pending,
+                const std::map<std::string, const InstanceType*, std::less<>>& types)
+      : snap_(s),
+        plan_(p),
+        pending_(pending),
+        types_(types),
+        index_(s.persistent_volume_claims, s.persistent_volumes, s.storage_classes, s.csi_nodes) {}
+
+  absl::Status Run() {
+    for (const auto& nc : plan_.node_claims) {
+      PlacedOn on =
+          Placed(StrCat("nodeclaim ", nc.name, " (nodepool ", nc.node_pool, ")"), nc.pods);
+      if (absl::Status s = CheckResolvable(on); !s.ok()) return s;
+      const api::StringMap labels = Normalize(nc.labels);
+      auto holds = [&](const std::vector<api::NodeSelectorRequirement>& term) {
+        return SatisfiesAll(labels, term, /*planned=*/true);
+      };
+      if (absl::Status s = CheckZones(on, holds); !s.ok()) return s;
+      auto type = types_.find(nc.launch.instance_type);
+      if (type == types_.end()) continue;  // reported by the NodeClaim checks
+      const InstanceType& launched = *type->second;
+      auto limit = [&](std::string_view driver) { return launched.VolumeLimit(driver); };
+      DriverVolumes attached;
+      if (absl::Status s =
+              CheckAttachLimits(on, limit, StrCat("instance type ", launched.name), attached);
+          !s.ok()) {
+        return s;
+      }
+      // The provider may launch any option: each must take the NodeClaim's volumes.
+      for (const auto& o : nc.instance_type_options) {
+        auto ot = types_.find(o);
+        if (ot == types_.end()) continue;
+        for (const auto& [driver, ids] : attached) {
+          std::optional<int> l = ot->second->VolumeLimit(driver);
+          if (l && static_cast<int>(ids.size()) > *l) {
+            return Fail(StrCat(on.where, ": option ", o, " attaches at most ", *l, " ", driver,
+                               " volumes, its pods use ", ids.size()));
+          }
+        }
+      }
+    }
+    for (const auto& e : plan_.existing_nodes) {
+      PlacedOn on = Placed(
+          StrCat(e.is_node_claim ? "in-flight nodeclaim " : "existing node ", e.name), e.pods);
+      if (absl::Status s = CheckResolvable(on); !s.ok()) return s;
+      absl::Status s = e.is_node_claim ? CheckInflight(e.name, on) : CheckExistingNode(e.name, on);
+      if (!s.ok()) return s;
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  using DriverVolumes = std::map<std::string, std::set<std::string>, std::less<>>;
+
+  PlacedOn Placed(std::string where, const std::vector<std::string>& keys) const {
+    PlacedOn on{.where = std::move(where), .pods = {}};
+    for (const auto& key : keys) {
+      if (auto it = pending_.find(key); it != pending_.end()) on.pods.emplace_back(key, it->second);
+    }
+    return on;
+  }
+
+  // A pod whose claims cannot be resolved is ignored (Karpenter: "ignoring pod, <err>"; Solve
+  // reports it unschedulable): it must not be placed anywhere.
+  absl::Status CheckResolvable(const PlacedOn& on) const {
+    for (const auto& [key, pod] : on.pods) {
+      if (!scheduling::VolumeIndex::HasClaims(*pod)) continue;
+      absl::Status s = index_.ValidatePod(*pod);
+      if (s.ok()) s = index_.PodVolumes(*pod).status();
+      if (!s.ok()) {
+        return Fail(StrCat(on.where, ": pod ", key,
+                           " is placed although its volume claims cannot be resolved (such a pod "
+                           "is ignored): ",
+                           s.message()));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  // Volume topology of every pod on the node; `holds` tells whether one selector term (ANDed
+  // expressions) holds on the node.
+  template <typename Holds>
+  absl::Status CheckZones(const PlacedOn& on, const Holds& holds) const {
+    for (const auto& [key, pod] : on.pods) {
+      if (absl::Status s = PodZones(*pod, holds); !s.ok()) {
+        return Fail(StrCat(on.where, ": pod ", key, ": ", s.message()));
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  template <typename Holds>
+  absl::Status PodZones(const api::Pod& pod, const Holds& holds) const {
+    const std::string ns = pod.metadata.namespace_.empty() ? "default" : pod.metadata.namespace_;
+    for (const auto& v : pod.spec.volumes) {
+      // The claim as Kubernetes names it; a generic ephemeral volume's claim not created yet is
+      // described by its template.
+      std::string claim_name;
+      if (v.pvc_claim_name) {
+        claim_name = *v.pvc_claim_name;
+      } else if (v.ephemeral) {
+        claim_name = StrCat(pod.metadata.name, "-", v.name);
+      } else {
+        continue;
+      }
+      const api::PersistentVolumeClaim* claim = index_.FindClaim(ns, claim_name);
+      const api::PersistentVolumeClaimSpec* spec =
+          claim != nullptr ? &claim->spec : (v.ephemeral ? &*v.ephemeral : nullptr);
+      if (spec == nullptr) continue;  // unresolvable: CheckResolvable
+      const std::string what = StrCat("volume ", v.name, " (claim ", ns, "/", claim_name);
+      std::vector<std::vector<api::NodeSelectorRequirement>> terms;
+      std::string source;
+      if (!spec->volume_name.empty()) {
+        const api::PersistentVolume* pv = index_.FindVolume(spec->volume_name);
+        if (pv == nullptr || !pv->spec.node_affinity || pv->spec.node_affinity->empty()) continue;
+        source = StrCat(what, ", persistentvolume ", pv->metadata.name, ") node affinity");
+        for (const auto& t : *pv->spec.node_affinity) {
+          std::vector<api::NodeSelectorRequirement> exprs;
+          for (auto e : t.match_expressions) {
+            e.key = std::string(api::NormalizeLabelKey(e.key));
+            exprs.push_back(std::move(e));
+          }
+          terms.push_back(std::move(exprs));
+        }
+      } else {
+        const api::StorageClass* sc = spec->storage_class_name
+                                          ? index_.FindStorageClass(*spec->storage_class_name)
+                                          : index_.DefaultStorageClass();
+        if (sc == nullptr || sc->volume_binding_mode != "WaitForFirstConsumer" ||
+            sc->allowed_topologies.empty()) {
+          continue;
+        }
+        source = StrCat(what, ", storageclass ", sc->metadata.name, ") allowedTopologies");
+        for (const auto& t : sc->allowed_topologies) {
+          std::vector<api::NodeSelectorRequirement> exprs;
+          for (const auto& e : t.match_label_expressions) {
+            exprs.push_back({.key = std::string(api::NormalizeLabelKey(e.key)),
+                             .operator_ = "In",
+                             .values = e.values,
+                             .min_values = std::nullopt});
+          }
+          terms.push_back(std::move(exprs));
+        }
+      }
+      std::vector<std::string> errs;
+      bool any = false;
+      for (const auto& t : terms) {
+        absl::Status s = holds(t);
+        if (s.ok()) {
+          any = true;
+          break;
+        }
+        errs.emplace_back(s.message());
+      }
+      if (!any) return Fail(StrCat(source, " does not hold: ", StrJoin(errs, "; ")));
+    }
+    return absl::OkStatus();
+  }
+
+  // Adds the pods' CSI volumes to `attached` (what the node had before the plan) one pod at a
+  // time; a pod that brings a new volume of a driver must leave that driver within its limit (as
+  // kube-scheduler's NodeVolumeLimits filter: a pod whose volumes are all attached already is not
+  // refused, even on a node over its limit).
+  template <typename Limit>
+  absl::Status CheckAttachLimits(const PlacedOn& on, const Limit& limit_of,
+                                 std::string_view limit_source, DriverVolumes& attached) const {
+    for (const auto& [key, pod] : on.pods) {
+      if (!scheduling::VolumeIndex::HasClaims(*pod)) continue;
+      auto vols = index_.PodVolumes(*pod);
+      if (!vols.ok()) continue;  // unresolvable: CheckResolvable
+      for (const auto& [driver, ids] : *vols) {
+        auto& mine = attached[driver];
+        const size_t before = mine.size();
+        mine.insert(ids.begin(), ids.end());
+        if (mine.size() == before) continue;
+        std::optional<int> limit = limit_of(driver);
+        if (limit && static_cast<int>(mine.size()) > *limit) {
+          return Fail(StrCat(on.where, ": pod ", key, ": attach limit exceeded, ", mine.size(),
+                             " unique ", driver, " volumes (", StrJoin(mine, ", "), ") > ", *limit,
+                             " (", limit_source, ")"));
+        }
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckExistingNode(const std::string& name, const PlacedOn& on) const {
+    const solver::ExistingNode* node = nullptr;
+    for (const auto& n : snap_.nodes) {
+      if (n.node.metadata.name == name) node = &n;
+    }
+    if (node == nullptr) return absl::OkStatus();  // reported by the existing-node checks
+    api::StringMap labels = Normalize(node->node.metadata.labels);
+    labels.emplace(std::string(api::kLabelHostname), name);
+    auto holds = [&](const std::vector<api::NodeSelectorRequirement>& term) {
+      return SatisfiesAll(labels, term);
+    };
+    if (absl::Status s = CheckZones(on, holds); !s.ok()) return s;
+    // Volumes of the pods already there; a finished pod's volumes are detached.
+    DriverVolumes attached;
+    for (const auto& p : node->pods) {
+      if (p.status.phase == "Succeeded" || p.status.phase == "Failed") continue;
+      if (!scheduling::VolumeIndex::HasClaims(p)) continue;
+      auto vols = index_.PodVolumes(p);
+      if (!vols.ok()) continue;
+      for (const auto& [driver, ids] : *vols) attached[driver].insert(ids.begin(), ids.end());
+    }
+    auto limit = [&](std::string_view driver) { return index_.NodeLimit(name, driver); };
+    return CheckAttachLimits(on, limit, StrCat("CSINode ", name, " allocatable.count"), attached);
+  }
+
+  // An in-flight NodeClaim's labels are its requirements. It has no CSINode yet and Solve (like
+  // Karpenter) knows no attach limit for it, so none is checked.
+  absl::Status CheckInflight(const std::string& name, const PlacedOn& on) const {
+    const api::NodeClaim* nc = nullptr;
+    for (const auto& c : snap_.node_claims) {
+      if (c.metadata.name == name) nc = &c;
+    }
+    if (nc == nullptr) return absl::OkStatus();  // reported by the in-flight checks
+    auto claim_reqs = scheduling::Requirements::FromSelector(nc->spec.requirements);
+    if (!claim_reqs.ok()) return absl::OkStatus();
+    claim_reqs->Add(scheduling::Requirements::FromLabels(nc->metadata.labels));
+    auto holds = [&](const std::vector<api::NodeSelectorRequirement>& term) -> absl::Status {
+      auto t = scheduling::Requirements::FromSelector(term);
+      if (!t.ok()) return t.status();
+      return claim_reqs->Intersects(*t);
+    };
+    return CheckZones(on, holds);
+  }
+
+  const solver::Snapshot& snap_;
+  const solver::Plan& plan_;
+  const std::map<std::string, const api::Pod*, std::less<>>& pending_;
+  const std::map<std::string, const InstanceType*, std::less<>>& types_;
+  const scheduling::VolumeIndex index_;
+};
+
 class Checker {
  public:
   Checker(const solver::Snapshot& s, const solver::Plan& p) : snap_(s), plan_(p) {}
@@ -774,6 +1028,7 @@ class Checker {
                            s.message()));
       }
     }
+    if (absl::Status s = VolumeChecker(snap_, plan_, pods_, types_).Run(); !s.ok()) return s;
     return TopologyChecker(snap_, plan_, pods_).Run();
   }
 

@@ -817,3 +817,390 @@ TEST_F(SpreadTest, OwnersThatDoNotMatchTheirSelectorDoNotCount) {
 
 }  // namespace
 }  // namespace joinery::testing
+
+// ---- Volumes: zones, attach limits, unresolvable claims ----
+//
+// Plans built by hand (TopologyCheckTest's helpers) pin the rules; the last tests solve snapshots
+// with volumes and check that Solve's plans pass. The catalog's types are offered in us-east-1a,
+// -1b and -1c; claims launch "medium" unless told otherwise.
+
+namespace joinery::testing {
+namespace {
+
+constexpr char kEbs[] = "ebs.csi.aws.com";
+
+api::Pod WithClaim(api::Pod p, std::string claim, std::string volume = "data") {
+  api::Volume v;
+  v.name = std::move(volume);
+  v.pvc_claim_name = std::move(claim);
+  p.spec.volumes.push_back(std::move(v));
+  return p;
+}
+
+// A claim in namespace default: bound to `pv` when given (annotation and phase, as the PV
+// controller leaves it), else unbound. `storage_class` nullopt: the field is absent.
+api::PersistentVolumeClaim Pvc(std::string name, std::optional<std::string> storage_class,
+                               std::string pv = "") {
+  api::PersistentVolumeClaim c;
+  c.metadata.name = std::move(name);
+  c.metadata.namespace_ = "default";
+  c.spec.storage_class_name = std::move(storage_class);
+  if (!pv.empty()) {
+    c.spec.volume_name = std::move(pv);
+    c.metadata.annotations = {{"pv.kubernetes.io/bind-completed", "yes"}};
+    c.phase = "Bound";
+  }
+  return c;
+}
+
+// An EBS CSI volume pinned to `zone` by its node affinity (under the EBS driver's own zone key,
+// which normalizes to topology.kubernetes.io/zone, when `ebs_key`).
+api::PersistentVolume EbsPv(std::string name, std::string zone, bool ebs_key = false) {
+  api::PersistentVolume pv;
+  pv.metadata.name = std::move(name);
+  pv.spec.storage_class_name = "gp3";
+  pv.spec.csi = api::CSIPersistentVolumeSource{.driver = kEbs, .volume_handle = "vol-1"};
+  pv.spec.node_affinity = std::vector<api::NodeSelectorTerm>{
+      {.match_expressions = {Req(
+           ebs_key ? "topology.ebs.csi.aws.com/zone" : "topology.kubernetes.io/zone", "In",
+           {std::move(zone)})},
+       .match_fields = {}}};
+  return pv;
+}
+
+// An EBS StorageClass binding WaitForFirstConsumer, limited to `zones` when given.
+api::StorageClass Wffc(std::string name, std::vector<std::string> zones = {}) {
+  api::StorageClass sc;
+  sc.metadata.name = std::move(name);
+  sc.provisioner = kEbs;
+  sc.volume_binding_mode = "WaitForFirstConsumer";
+  if (!zones.empty()) {
+    api::TopologySelectorTerm t;
+    t.match_label_expressions.push_back(
+        {.key = "topology.ebs.csi.aws.com/zone", .values = std::move(zones)});
+    sc.allowed_topologies.push_back(std::move(t));
+  }
+  return sc;
+}
+
+api::CSINode CsiNode(std::string node, std::optional<int32_t> ebs_count) {
+  api::CSINode n;
+  n.metadata.name = std::move(node);
+  api::CSINodeDriver d;
+  d.name = kEbs;
+  d.node_id = "i-0000000000000001";
+  d.allocatable_count = ebs_count;
+  n.drivers.push_back(std::move(d));
+  return n;
+}
+
+class VolumeCheckTest : public TopologyCheckTest {
+ protected:
+  VolumeCheckTest() {
+    for (auto& t : types_) {
+      t.offerings.clear();
+      for (std::string zone : {"us-east-1a", "us-east-1b", "us-east-1c"}) {
+        cloudprovider::Offering od;
+        od.zone = zone;
+        od.capacity_type = "on-demand";
+        od.price = t.name == "small" ? 0.10 : t.name == "medium" ? 0.20 : 0.40;
+        t.offerings.push_back(od);
+      }
+    }
+    SetTypes(types_);
+    snap_.storage_classes = {Wffc("gp3"), Wffc("gp3-c", {"us-east-1c"})};
+  }
+
+  // One pending pod "db" whose claim db-data is bound to an EBS volume in us-east-1b.
+  void BoundPod() {
+    snap_.persistent_volumes = {EbsPv("pv-db", "us-east-1b")};
+    snap_.persistent_volume_claims = {Pvc("db-data", "gp3", "pv-db")};
+    snap_.pods = {WithClaim(MakePod("db", 1), "db-data")};
+  }
+
+  // node-1 in us-east-1a, whose CSINode allows `count` EBS volumes, running "old" with the EBS
+  // claim old-data (bound in us-east-1a); unbound gp3 claims logs-data and more-data.
+  void NodeWithOneVolume(std::optional<int32_t> count) {
+    snap_.persistent_volumes = {EbsPv("pv-old", "us-east-1a")};
+    snap_.persistent_volume_claims = {Pvc("old-data", "gp3", "pv-old"), Pvc("logs-data", "gp3"),
+                                      Pvc("more-data", "gp3")};
+    snap_.nodes = {Node("node-1", "us-east-1a", {WithClaim(MakePod("old", 1), "old-data")})};
+    snap_.csi_nodes = {CsiNode("node-1", count)};
+  }
+
+  // Solves the snapshot (the plan must pass the checker) and returns where `pod` went: a
+  // NodeClaim's zone, an existing placement's name, or "unschedulable".
+  std::string WhereSolved(const solver::Plan& plan, const std::string& pod) {
+    for (const auto& nc : plan.node_claims) {
+      for (const auto& p : nc.pods) {
+        if (p == pod) return nc.launch.zone;
+      }
+    }
+    for (const auto& e : plan.existing_nodes) {
+      for (const auto& p : e.pods) {
+        if (p == pod) return e.name;
+      }
+    }
+    for (const auto& u : plan.unschedulable) {
+      if (u.pod == pod) return "unschedulable";
+    }
+    return "missing";
+  }
+};
+
+// -- Zones --
+
+TEST_F(VolumeCheckTest, AcceptsAPodInItsBoundVolumesZone) {
+  BoundPod();
+  ExpectOk(PlanOf({Claim("default-aaaaa", "us-east-1b", {"default/db"})}));
+}
+
+TEST_F(VolumeCheckTest, RejectsAPodOutsideItsBoundVolumesZone) {
+  BoundPod();
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "us-east-1a", {"default/db"})})),
+              HasSubstr("nodeclaim default-aaaaa (nodepool default): pod default/db: volume data "
+                        "(claim default/db-data, persistentvolume pv-db) node affinity does not "
+                        "hold: label topology.kubernetes.io/zone=us-east-1a does not satisfy "
+                        "topology.kubernetes.io/zone In [us-east-1b]"));
+}
+
+TEST_F(VolumeCheckTest, NormalizesTheEbsDriversZoneKey) {
+  BoundPod();
+  snap_.persistent_volumes = {EbsPv("pv-db", "us-east-1b", /*ebs_key=*/true)};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "us-east-1b", {"default/db"})}));
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "us-east-1c", {"default/db"})})),
+              HasSubstr("persistentvolume pv-db) node affinity does not hold"));
+}
+
+TEST_F(VolumeCheckTest, AcceptsAnyOfTheVolumesNodeAffinityTerms) {
+  BoundPod();
+  api::PersistentVolume pv = EbsPv("pv-db", "us-east-1b");
+  pv.spec.node_affinity->push_back(
+      {.match_expressions = {Req("topology.kubernetes.io/zone", "In", {"us-east-1c"})},
+       .match_fields = {}});
+  snap_.persistent_volumes = {pv};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "us-east-1c", {"default/db"})}));
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "us-east-1a", {"default/db"})})),
+              HasSubstr("does not satisfy topology.kubernetes.io/zone In [us-east-1b]; label "
+                        "topology.kubernetes.io/zone=us-east-1a does not satisfy "
+                        "topology.kubernetes.io/zone In [us-east-1c]"));
+}
+
+TEST_F(VolumeCheckTest, RejectsAnExistingNodeOutsideTheVolumesZone) {
+  BoundPod();
+  snap_.nodes = {Node("node-1", "us-east-1a", {})};
+  EXPECT_THAT(Violation(PlanOf({}, {{"node-1", false, {"default/db"}}})),
+              HasSubstr("existing node node-1: pod default/db: volume data (claim "
+                        "default/db-data, persistentvolume pv-db) node affinity does not hold"));
+  snap_.nodes = {Node("node-1", "us-east-1b", {})};
+  ExpectOk(PlanOf({}, {{"node-1", false, {"default/db"}}}));
+}
+
+TEST_F(VolumeCheckTest, RejectsAnInflightNodeClaimOutsideTheVolumesZone) {
+  BoundPod();
+  api::NodeClaim nc;
+  nc.metadata.name = "default-infl1";
+  nc.metadata.labels = {{"karpenter.sh/nodepool", "default"}};
+  nc.spec.requirements = {Req("kubernetes.io/arch", "In", {"amd64"}),
+                          Req("topology.kubernetes.io/zone", "In", {"us-east-1a"})};
+  nc.status.allocatable = {{"cpu", Cpu(8)}, {"memory", Gi(16)}, {"pods", Quantity::FromUnits(110)}};
+  snap_.node_claims = {nc};
+  EXPECT_THAT(Violation(PlanOf({}, {{"default-infl1", true, {"default/db"}}})),
+              HasSubstr("in-flight nodeclaim default-infl1: pod default/db: volume data (claim "
+                        "default/db-data, persistentvolume pv-db) node affinity does not hold"));
+  snap_.node_claims[0].spec.requirements[1].values = {"us-east-1a", "us-east-1b"};
+  ExpectOk(PlanOf({}, {{"default-infl1", true, {"default/db"}}}));
+}
+
+TEST_F(VolumeCheckTest, RejectsAPodOutsideItsStorageClassesAllowedTopologies) {
+  snap_.persistent_volume_claims = {Pvc("cache-data", "gp3-c")};
+  snap_.pods = {WithClaim(MakePod("cache", 1), "cache-data")};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "us-east-1c", {"default/cache"})}));
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "us-east-1a", {"default/cache"})})),
+              HasSubstr("pod default/cache: volume data (claim default/cache-data, storageclass "
+                        "gp3-c) allowedTopologies does not hold: label topology.kubernetes.io/"
+                        "zone=us-east-1a does not satisfy topology.kubernetes.io/zone In "
+                        "[us-east-1c]"));
+}
+
+TEST_F(VolumeCheckTest, AClaimWithoutAClassUsesTheDefaultClassesAllowedTopologies) {
+  snap_.storage_classes[1].metadata.annotations = {
+      {"storageclass.kubernetes.io/is-default-class", "true"}};
+  snap_.persistent_volume_claims = {Pvc("cache-data", std::nullopt)};
+  snap_.pods = {WithClaim(MakePod("cache", 1), "cache-data")};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "us-east-1c", {"default/cache"})}));
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "us-east-1b", {"default/cache"})})),
+              HasSubstr("storageclass gp3-c) allowedTopologies does not hold"));
+}
+
+TEST_F(VolumeCheckTest, AnUnboundClaimWithoutAllowedTopologiesGoesAnywhere) {
+  snap_.persistent_volume_claims = {Pvc("logs-data", "gp3")};
+  snap_.pods = {WithClaim(MakePod("logs", 1), "logs-data")};
+  for (std::string zone : {"us-east-1a", "us-east-1b", "us-east-1c"}) {
+    ExpectOk(PlanOf({Claim("default-aaaaa", zone, {"default/logs"})}));
+  }
+}
+
+// A local volume pins its pod to the volume's host: on a Node, the hostname is checked; a new
+// NodeClaim's hostname is not known when planning, so there it is not.
+TEST_F(VolumeCheckTest, ChecksALocalVolumesHostOnExistingNodes) {
+  api::PersistentVolume pv;
+  pv.metadata.name = "pv-local";
+  pv.spec.local = true;
+  pv.spec.node_affinity = std::vector<api::NodeSelectorTerm>{
+      {.match_expressions = {Req("kubernetes.io/hostname", "In", {"node-2"})}, .match_fields = {}}};
+  snap_.persistent_volumes = {pv};
+  snap_.persistent_volume_claims = {Pvc("local-data", "", "pv-local")};
+  snap_.nodes = {Node("node-1", "us-east-1a", {}), Node("node-2", "us-east-1a", {})};
+  snap_.pods = {WithClaim(MakePod("db", 1), "local-data")};
+  ExpectOk(PlanOf({}, {{"node-2", false, {"default/db"}}}));
+  EXPECT_THAT(Violation(PlanOf({}, {{"node-1", false, {"default/db"}}})),
+              HasSubstr("existing node node-1: pod default/db: volume data (claim "
+                        "default/local-data, persistentvolume pv-local) node affinity does not "
+                        "hold: label kubernetes.io/hostname=node-1 does not satisfy "
+                        "kubernetes.io/hostname In [node-2]"));
+  ExpectOk(PlanOf({Claim("default-aaaaa", "us-east-1a", {"default/db"})}));
+}
+
+// -- Attach limits --
+
+TEST_F(VolumeCheckTest, RejectsASecondVolumeOnAnExistingNodeWithRoomForOne) {
+  NodeWithOneVolume(1);
+  snap_.pods = {WithClaim(MakePod("logs", 1), "logs-data")};
+  EXPECT_THAT(Violation(PlanOf({}, {{"node-1", false, {"default/logs"}}})),
+              HasSubstr("existing node node-1: pod default/logs: attach limit exceeded, 2 unique "
+                        "ebs.csi.aws.com volumes (default/logs-data, default/old-data) > 1 "
+                        "(CSINode node-1 allocatable.count)"));
+}
+
+TEST_F(VolumeCheckTest, CountsASharedClaimOnce) {
+  NodeWithOneVolume(1);
+  snap_.pods = {WithClaim(MakePod("reader", 1), "old-data"),
+                WithClaim(MakePod("reader-2", 1), "old-data")};
+  ExpectOk(PlanOf({}, {{"node-1", false, {"default/reader", "default/reader-2"}}}));
+}
+
+TEST_F(VolumeCheckTest, CountsTwoPendingPodsSharingANewClaimOnce) {
+  NodeWithOneVolume(2);
+  snap_.pods = {WithClaim(MakePod("a", 1), "logs-data"), WithClaim(MakePod("b", 1), "logs-data")};
+  ExpectOk(PlanOf({}, {{"node-1", false, {"default/a", "default/b"}}}));
+  snap_.pods[1] = WithClaim(MakePod("b", 1), "more-data");
+  EXPECT_THAT(Violation(PlanOf({}, {{"node-1", false, {"default/a", "default/b"}}})),
+              HasSubstr("pod default/b: attach limit exceeded, 3 unique ebs.csi.aws.com volumes"));
+}
+
+TEST_F(VolumeCheckTest, ADriverWithoutACountIsUnlimited) {
+  NodeWithOneVolume(std::nullopt);
+  snap_.pods = {WithClaim(MakePod("logs", 1), "logs-data")};
+  ExpectOk(PlanOf({}, {{"node-1", false, {"default/logs"}}}));
+  snap_.csi_nodes.clear();  // no CSINode at all
+  ExpectOk(PlanOf({}, {{"node-1", false, {"default/logs"}}}));
+}
+
+TEST_F(VolumeCheckTest, AFinishedPodsVolumeIsNotCounted) {
+  NodeWithOneVolume(1);
+  snap_.nodes[0].pods[0].status.phase = "Succeeded";
+  snap_.pods = {WithClaim(MakePod("logs", 1), "logs-data")};
+  ExpectOk(PlanOf({}, {{"node-1", false, {"default/logs"}}}));
+}
+
+TEST_F(VolumeCheckTest, APodWithoutNewVolumesIsNotRefusedByTheLimit) {
+  NodeWithOneVolume(0);  // the CSINode's count dropped below what is attached
+  snap_.pods = {MakePod("plain", 1), WithClaim(MakePod("reader", 1), "old-data")};
+  ExpectOk(PlanOf({}, {{"node-1", false, {"default/plain", "default/reader"}}}));
+}
+
+TEST_F(VolumeCheckTest, RejectsANewNodeClaimBeyondItsInstanceTypesEbsLimit) {
+  for (auto& t : types_) t.ebs_volume_limit = 1;
+  SetTypes(types_);
+  snap_.persistent_volume_claims = {Pvc("logs-data", "gp3"), Pvc("more-data", "gp3")};
+  snap_.pods = {WithClaim(MakePod("a", 1), "logs-data"), WithClaim(MakePod("b", 1), "more-data")};
+  ExpectOk(PlanOf({Claim("default-aaaaa", "us-east-1a", {"default/a"}),
+                   Claim("default-bbbbb", "us-east-1a", {"default/b"})}));
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "us-east-1a", {"default/a", "default/b"})})),
+              HasSubstr("nodeclaim default-aaaaa (nodepool default): pod default/b: attach limit "
+                        "exceeded, 2 unique ebs.csi.aws.com volumes (default/logs-data, "
+                        "default/more-data) > 1 (instance type medium)"));
+}
+
+TEST_F(VolumeCheckTest, RejectsAnInstanceTypeOptionBelowTheNodeClaimsVolumes) {
+  for (auto& t : types_) t.ebs_volume_limit = t.name == "large" ? 2 : 1;
+  SetTypes(types_);
+  snap_.persistent_volume_claims = {Pvc("logs-data", "gp3"), Pvc("more-data", "gp3")};
+  snap_.pods = {WithClaim(MakePod("a", 1), "logs-data"), WithClaim(MakePod("b", 1), "more-data")};
+  solver::PlannedNodeClaim nc =
+      Claim("default-aaaaa", "us-east-1a", {"default/a", "default/b"}, "large");
+  ExpectOk(PlanOf({nc}));
+  nc.instance_type_options = {"large", "medium"};
+  EXPECT_THAT(Violation(PlanOf({nc})),
+              HasSubstr("nodeclaim default-aaaaa (nodepool default): option medium attaches at "
+                        "most 1 ebs.csi.aws.com volumes, its pods use 2"));
+}
+
+// -- Unresolvable claims --
+
+TEST_F(VolumeCheckTest, RejectsPlacingAPodWhoseClaimIsMissing) {
+  snap_.pods = {WithClaim(MakePod("orphan", 1), "missing")};
+  EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "us-east-1a", {"default/orphan"})})),
+              HasSubstr("nodeclaim default-aaaaa (nodepool default): pod default/orphan is placed "
+                        "although its volume claims cannot be resolved (such a pod is ignored): "
+                        "getting persistent volume claim \"missing\""));
+}
+
+TEST_F(VolumeCheckTest, RejectsPlacingAPodWithAnUnboundImmediateClaim) {
+  api::StorageClass immediate = Wffc("io2");
+  immediate.volume_binding_mode = "Immediate";
+  snap_.storage_classes.push_back(immediate);
+  snap_.persistent_volume_claims = {Pvc("fast", "io2")};
+  snap_.pods = {WithClaim(MakePod("db", 1), "fast")};
+  snap_.nodes = {Node("node-1", "us-east-1a", {})};
+  EXPECT_THAT(Violation(PlanOf({}, {{"node-1", false, {"default/db"}}})),
+              HasSubstr("existing node node-1: pod default/db is placed although its volume "
+                        "claims cannot be resolved (such a pod is ignored): failed to validate "
+                        "pvc, pvc with immediate volume binding mode must be bound"));
+}
+
+// -- Solve's plans pass --
+
+TEST_F(VolumeCheckTest, SolvedPlansWithVolumesPass) {
+  snap_.persistent_volumes = {EbsPv("pv-old", "us-east-1a"), EbsPv("pv-db", "us-east-1b", true)};
+  snap_.persistent_volume_claims = {Pvc("old-data", "gp3", "pv-old"),
+                                    Pvc("db-data", "gp3", "pv-db"), Pvc("cache-data", "gp3-c"),
+                                    Pvc("logs-data", "gp3")};
+  snap_.nodes = {Node("node-1", "us-east-1a", {WithClaim(MakePod("old", 1), "old-data")})};
+  snap_.csi_nodes = {CsiNode("node-1", 1)};
+  snap_.pods = {WithClaim(MakePod("db", 1), "db-data"),
+                WithClaim(MakePod("cache", 1), "cache-data"),
+                WithClaim(MakePod("logs", 1), "logs-data"),
+                WithClaim(MakePod("reader", 1), "old-data"),
+                MakePod("plain", 1),
+                WithClaim(MakePod("orphan", 1), "missing")};
+  solver::Plan plan = Solve();  // checks the plan
+  EXPECT_EQ(WhereSolved(plan, "default/db"), "us-east-1b");
+  EXPECT_EQ(WhereSolved(plan, "default/cache"), "us-east-1c");
+  EXPECT_NE(WhereSolved(plan, "default/logs"), "node-1");
+  EXPECT_NE(WhereSolved(plan, "default/logs"), "unschedulable");
+  EXPECT_EQ(WhereSolved(plan, "default/reader"), "node-1");
+  EXPECT_EQ(WhereSolved(plan, "default/plain"), "node-1");
+  EXPECT_EQ(WhereSolved(plan, "default/orphan"), "unschedulable");
+}
+
+TEST_F(VolumeCheckTest, SolvedPlansWithinInstanceTypeLimitsPass) {
+  for (auto& t : types_) t.ebs_volume_limit = t.name == "large" ? 3 : 1;
+  NodeWithOneVolume(2);  // node-1 takes two EBS volumes, one already used
+  for (int i = 0; i < 7; ++i) {
+    snap_.persistent_volume_claims.push_back(Pvc(StrCat("data-", i), "gp3"));
+    api::Pod p = WithClaim(MakePod(StrCat("p", i), 0.1), StrCat("data-", i));
+    // p0 and p1 also mount p6's claim: shared, it counts once per node.
+    if (i < 2) p = WithClaim(std::move(p), "data-6", "shared");
+    snap_.pods.push_back(std::move(p));
+  }
+  solver::Plan plan = Solve();  // checks the plan
+  ASSERT_FALSE(plan.node_claims.empty());
+  EXPECT_TRUE(plan.unschedulable.empty());
+  ASSERT_EQ(plan.existing_nodes.size(), 1u);
+  EXPECT_EQ(plan.existing_nodes[0].pods.size(), 1u);  // one more volume fits node-1
+}
+
+}  // namespace
+}  // namespace joinery::testing
