@@ -165,7 +165,11 @@ absl::StatusOr<Result> NodeClaimLifecycle::Reconcile(std::string_view key) {
     result.requeue_after = std::min(absl::Seconds(30), options_.registration_timeout - (now - since));
   } else {
     const api::Node& node = *node_entry->typed;
-    if (!api::IsTrue(conds, "Registered")) RETURN_IF_ERROR(Register(nc, node));
+    if (!api::IsTrue(conds, "Registered")) {
+      RETURN_IF_ERROR(Register(nc, node));
+    } else if (HasUnregisteredTaint(node)) {
+      RETURN_IF_ERROR(RemoveUnregisteredTaint(nc, node));
+    }
     Initialize(nc, node);
     if (!api::IsTrue(conds, "Initialized")) result.requeue_after = absl::Seconds(5);
   }
@@ -264,6 +268,48 @@ absl::Status NodeClaimLifecycle::Launch(api::NodeClaim& nc, bool* deleted) {
              {"zone", label(api::kLabelZone)},
              {"capacity-type", label(api::kLabelCapacityType)},
              {"allocatable", api::ResourceListToJson(nc.status.allocatable)}});
+  return absl::OkStatus();
+}
+
+bool NodeClaimLifecycle::HasUnregisteredTaint(const api::Node& node) {
+  return std::any_of(node.taints.begin(), node.taints.end(),
+                     [](const api::Taint& t) { return t.key == api::kTaintUnregistered; });
+}
+
+absl::Status NodeClaimLifecycle::RemoveUnregisteredTaint(const api::NodeClaim& nc,
+                                                         const api::Node& node) {
+  // A registered Node should not carry the taint, but a writer that patches spec.taints from a
+  // stale copy without a resourceVersion can put it back: kube-controller-manager before 1.22 does
+  // exactly that when it lifts node.kubernetes.io/not-ready right after the Node joins. Strip it
+  // again from the current Node (a conditional update; no write when it is already gone).
+  bool removed = false;
+  auto updated = kube::UpdateWithRetry(
+      client_, kube::resources::Nodes(), "", node.metadata.name,
+      [&](kube::Json& obj) -> absl::StatusOr<bool> {
+        auto& spec = obj["spec"];
+        if (!spec.is_object() || !spec.contains("taints") || !spec["taints"].is_array()) {
+          return false;
+        }
+        kube::Json kept = kube::Json::array();
+        for (const auto& t : spec["taints"]) {
+          if (t.value("key", "") != api::kTaintUnregistered) kept.push_back(t);
+        }
+        removed = kept.size() != spec["taints"].size();
+        if (!removed) return false;
+        if (kept.empty()) {
+          spec.erase("taints");
+        } else {
+          spec["taints"] = std::move(kept);
+        }
+        return true;
+      });
+  RETURN_IF_ERROR(updated.status());
+  if (removed) {
+    log::Info(kLogger, "removed the karpenter.sh/unregistered taint again",
+              {{"controller", "nodeclaim.lifecycle"},
+               {"NodeClaim", {{"name", nc.metadata.name}}},
+               {"Node", {{"name", node.metadata.name}}}});
+  }
   return absl::OkStatus();
 }
 

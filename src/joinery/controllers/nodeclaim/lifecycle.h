@@ -57,6 +57,9 @@ class NodeClaimLifecycle final : public Reconciler {
   absl::StatusOr<Result> Finalize(const api::NodeClaim& nc);
   absl::Status Launch(api::NodeClaim& nc, bool* deleted);
   absl::Status Register(api::NodeClaim& nc, const api::Node& node);
+  // A Registered NodeClaim's Node that carries karpenter.sh/unregistered again gets it removed.
+  static bool HasUnregisteredTaint(const api::Node& node);
+  absl::Status RemoveUnregisteredTaint(const api::NodeClaim& nc, const api::Node& node);
   void Initialize(api::NodeClaim& nc, const api::Node& node);
   absl::Status DeleteNodeClaim(const api::NodeClaim& nc, std::string_view reason);
   absl::Status WriteStatus(const api::NodeClaim& nc);

@@ -293,6 +293,36 @@ TEST_F(LifecycleTest, NodeWithoutTheUnregisteredTaintIsReported) {
   EXPECT_EQ(Condition(w_.NodeClaim(kName), "Registered")["status"], "True");
 }
 
+TEST_F(LifecycleTest, UnregisteredTaintPutBackAfterRegistrationIsRemovedAgain) {
+  LaunchAndRegister();
+  ASSERT_EQ(Condition(w_.NodeClaim(kName), "Registered")["status"], "True");
+  // kube-controller-manager 1.20 lifting not-ready patches spec.taints from a copy it read before
+  // registration, unconditionally: the unregistered taint is back next to the NodeClaim's.
+  Json taints = Json::array({{{"key", "aws.amazon.com/neuron"}, {"value", "true"}, {"effect", "NoSchedule"}},
+                             {{"key", "karpenter.sh/unregistered"}, {"effect", "NoExecute"}}});
+  ASSERT_TRUE(w_.client
+                  .Patch(kube::resources::Nodes(), "", kNodeName, kube::PatchType::kMerge,
+                         {{"spec", {{"taints", taints}}}})
+                  .ok());
+  PatchNodeStatus({{"conditions", ReadyCondition()},
+                   {"allocatable", {{"aws.amazon.com/neuron", "1"}}},
+                   {"capacity", {{"aws.amazon.com/neuron", "1"}}}});
+  auto r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  // Not initialized on this pass: the cluster view still showed the taint.
+  EXPECT_EQ(Condition(w_.NodeClaim(kName), "Initialized")["reason"], "KnownEphemeralTaintsExist");
+  std::vector<std::string> keys;
+  for (const auto& t : w_.Node(kNodeName)["spec"].value("taints", Json::array())) {
+    keys.push_back(t.value("key", ""));
+  }
+  EXPECT_THAT(keys, Not(Contains("karpenter.sh/unregistered")));
+  EXPECT_THAT(keys, Contains("aws.amazon.com/neuron"));
+  // Once the cluster view shows the Node without it, the NodeClaim initializes.
+  r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(Condition(w_.NodeClaim(kName), "Initialized")["status"], "True");
+}
+
 TEST_F(LifecycleTest, InitializationWaitsForNodeReadyAndRequestedExtendedResources) {
   LaunchAndRegister();
 
