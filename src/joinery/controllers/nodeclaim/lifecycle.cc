@@ -15,6 +15,23 @@ namespace {
 
 constexpr char kLogger[] = "controller";
 
+// Removes every taint with `key` from a Node's JSON spec (dropping an emptied list); returns whether
+// one was there.
+bool StripTaint(kube::Json& spec, std::string_view key) {
+  if (!spec.is_object() || !spec.contains("taints") || !spec["taints"].is_array()) return false;
+  kube::Json kept = kube::Json::array();
+  for (const auto& t : spec["taints"]) {
+    if (t.value("key", "") != key) kept.push_back(t);
+  }
+  bool found = kept.size() != spec["taints"].size();
+  if (kept.empty()) {
+    spec.erase("taints");
+  } else {
+    spec["taints"] = std::move(kept);
+  }
+  return found;
+}
+
 bool SameTaint(const api::Taint& a, const api::Taint& b) {
   return a.key == b.key && a.effect == b.effect;
 }
@@ -286,22 +303,8 @@ absl::Status NodeClaimLifecycle::RemoveUnregisteredTaint(const api::NodeClaim& n
   auto updated = kube::UpdateWithRetry(
       client_, kube::resources::Nodes(), "", node.metadata.name,
       [&](kube::Json& obj) -> absl::StatusOr<bool> {
-        auto& spec = obj["spec"];
-        if (!spec.is_object() || !spec.contains("taints") || !spec["taints"].is_array()) {
-          return false;
-        }
-        kube::Json kept = kube::Json::array();
-        for (const auto& t : spec["taints"]) {
-          if (t.value("key", "") != api::kTaintUnregistered) kept.push_back(t);
-        }
-        removed = kept.size() != spec["taints"].size();
-        if (!removed) return false;
-        if (kept.empty()) {
-          spec.erase("taints");
-        } else {
-          spec["taints"] = std::move(kept);
-        }
-        return true;
+        removed = StripTaint(obj["spec"], api::kTaintUnregistered);
+        return removed;
       });
   RETURN_IF_ERROR(updated.status());
   if (removed) {
@@ -349,16 +352,9 @@ absl::Status NodeClaimLifecycle::Register(api::NodeClaim& nc, const api::Node& n
                             {"blockOwnerDeletion", true}});
         }
         auto& spec = obj["spec"];
-        kube::Json taints = spec.value("taints", kube::Json::array());
-        kube::Json kept = kube::Json::array();
-        missing_unregistered = true;
-        for (const auto& t : taints) {
-          if (t.value("key", "") == api::kTaintUnregistered) {
-            missing_unregistered = false;
-            continue;
-          }
-          kept.push_back(t);
-        }
+        if (!spec.is_object()) spec = kube::Json::object();
+        missing_unregistered = !StripTaint(spec, api::kTaintUnregistered);
+        kube::Json kept = spec.value("taints", kube::Json::array());
         bool sync_taints = labels.value(std::string(api::kLabelDoNotSyncTaints), "") != "true";
         if (sync_taints) {
           std::vector<api::Taint> want = nc.spec.taints;
