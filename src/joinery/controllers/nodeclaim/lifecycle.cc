@@ -296,9 +296,10 @@ bool NodeClaimLifecycle::HasUnregisteredTaint(const api::Node& node) {
 absl::Status NodeClaimLifecycle::RemoveUnregisteredTaint(const api::NodeClaim& nc,
                                                          const api::Node& node) {
   // A registered Node should not carry the taint, but a writer that patches spec.taints from a
-  // stale copy without a resourceVersion can put it back: kube-controller-manager before 1.22 does
-  // exactly that when it lifts node.kubernetes.io/not-ready right after the Node joins. Strip it
-  // again from the current Node (a conditional update; no write when it is already gone).
+  // stale copy without a resourceVersion can put it back: kube-controller-manager 1.20 (the version
+  // the integration tests run) does exactly that when it lifts node.kubernetes.io/not-ready right
+  // after the Node joins. Strip it again from the current Node (a conditional update; no write when
+  // it is already gone).
   bool removed = false;
   auto updated = kube::UpdateWithRetry(
       client_, kube::resources::Nodes(), "", node.metadata.name,
