@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "joinery/testing/storage_fixtures.h"
 
 namespace joinery::scheduling {
 namespace {
@@ -13,26 +14,15 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::Pair;
 using ::testing::UnorderedElementsAre;
+using joinery::testing::ClaimVolume;
+using joinery::testing::MakeCSINode;
+using joinery::testing::MakePvc;
+using joinery::testing::MakeStorageClass;
+using joinery::testing::MakeZonalEbsPv;
 
 constexpr char kZone[] = "topology.kubernetes.io/zone";
 
-// ---- Fixtures: defaults plus overrides ----
-
-api::PersistentVolumeClaim Claim(std::string name, std::optional<std::string> storage_class,
-                                 std::string volume = "") {
-  api::PersistentVolumeClaim c;
-  c.metadata.name = std::move(name);
-  c.metadata.namespace_ = "default";
-  c.spec.storage_class_name = std::move(storage_class);
-  c.spec.volume_name = std::move(volume);
-  if (!c.spec.volume_name.empty()) {
-    c.metadata.annotations["pv.kubernetes.io/bind-completed"] = "yes";
-    c.phase = "Bound";
-  } else {
-    c.phase = "Pending";
-  }
-  return c;
-}
+// ---- Fixtures: defaults plus overrides (storage objects: testing/storage_fixtures.h) ----
 
 api::NodeSelectorRequirement Expr(std::string key, std::string op,
                                   std::vector<std::string> values) {
@@ -41,46 +31,6 @@ api::NodeSelectorRequirement Expr(std::string key, std::string op,
   r.operator_ = std::move(op);
   r.values = std::move(values);
   return r;
-}
-
-// An EBS volume pinned to one zone, as the EBS CSI driver provisions them.
-api::PersistentVolume ZonalVolume(std::string name, std::string zone,
-                                  std::string zone_key = kZone) {
-  api::PersistentVolume pv;
-  pv.metadata.name = std::move(name);
-  pv.spec.storage_class_name = "gp3";
-  pv.spec.csi = api::CSIPersistentVolumeSource{};
-  pv.spec.csi->driver = "ebs.csi.aws.com";
-  pv.spec.csi->volume_handle = "vol-" + pv.metadata.name;
-  api::NodeSelectorTerm term;
-  term.match_expressions = {Expr(std::move(zone_key), "In", {std::move(zone)})};
-  pv.spec.node_affinity = std::vector<api::NodeSelectorTerm>{term};
-  return pv;
-}
-
-api::StorageClass Class(std::string name, std::string mode,
-                        std::vector<std::string> allowed_zones = {},
-                        std::string provisioner = "ebs.csi.aws.com") {
-  api::StorageClass sc;
-  sc.metadata.name = std::move(name);
-  sc.provisioner = std::move(provisioner);
-  sc.volume_binding_mode = std::move(mode);
-  if (!allowed_zones.empty()) {
-    api::TopologySelectorLabelRequirement e;
-    e.key = kZone;
-    e.values = std::move(allowed_zones);
-    api::TopologySelectorTerm t;
-    t.match_label_expressions = {e};
-    sc.allowed_topologies = {t};
-  }
-  return sc;
-}
-
-api::Volume ClaimVolume(std::string name, std::string claim) {
-  api::Volume v;
-  v.name = std::move(name);
-  v.pvc_claim_name = std::move(claim);
-  return v;
 }
 
 api::Volume EphemeralVolume(std::string name, std::optional<std::string> storage_class) {
@@ -99,17 +49,6 @@ api::Pod PodWith(std::string name, std::vector<api::Volume> volumes) {
   return p;
 }
 
-api::CSINode CSINodeFor(std::string node, std::string driver, std::optional<int32_t> count) {
-  api::CSINode n;
-  n.metadata.name = std::move(node);
-  api::CSINodeDriver d;
-  d.name = std::move(driver);
-  d.node_id = "i-1";
-  d.allocatable_count = count;
-  n.drivers = {d};
-  return n;
-}
-
 // The storage objects of a test; the index points into them, so they outlive it.
 struct Storage {
   std::vector<api::PersistentVolumeClaim> claims;
@@ -125,9 +64,9 @@ std::string Msg(const absl::Status& s) { return std::string(s.message()); }
 
 TEST(PodVolumeRequirements, BoundZonalVolumeRequiresItsZone) {
   Storage s;
-  s.claims = {Claim("data", "gp3", "pv-1")};
-  s.volumes = {ZonalVolume("pv-1", "us-east-1a")};
-  s.classes = {Class("gp3", "WaitForFirstConsumer", {"us-east-1b"})};
+  s.claims = {MakePvc("data", "gp3", "pv-1")};
+  s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
+  s.classes = {MakeStorageClass("gp3", "WaitForFirstConsumer", {"us-east-1b"})};
   absl::StatusOr<Requirements> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
@@ -137,8 +76,8 @@ TEST(PodVolumeRequirements, BoundZonalVolumeRequiresItsZone) {
 
 TEST(PodVolumeRequirements, EbsDriverZoneKeyIsTheWellKnownZone) {
   Storage s;
-  s.claims = {Claim("data", "gp3", "pv-1")};
-  s.volumes = {ZonalVolume("pv-1", "us-east-1c", "topology.ebs.csi.aws.com/zone")};
+  s.claims = {MakePvc("data", "gp3", "pv-1")};
+  s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1c", "topology.ebs.csi.aws.com/zone")};
   absl::StatusOr<Requirements> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
@@ -147,8 +86,8 @@ TEST(PodVolumeRequirements, EbsDriverZoneKeyIsTheWellKnownZone) {
 
 TEST(PodVolumeRequirements, OnlyTheFirstNodeSelectorTermIsUsed) {
   Storage s;
-  s.claims = {Claim("data", "gp3", "pv-1")};
-  s.volumes = {ZonalVolume("pv-1", "us-east-1a")};
+  s.claims = {MakePvc("data", "gp3", "pv-1")};
+  s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   api::NodeSelectorTerm other;
   other.match_expressions = {Expr(kZone, "In", {"us-east-1b"})};
   s.volumes[0].spec.node_affinity->push_back(other);
@@ -160,8 +99,8 @@ TEST(PodVolumeRequirements, OnlyTheFirstNodeSelectorTermIsUsed) {
 
 TEST(PodVolumeRequirements, NotInAndExistsOperatorsBecomeRequirements) {
   Storage s;
-  s.claims = {Claim("data", "gp3", "pv-1")};
-  s.volumes = {ZonalVolume("pv-1", "us-east-1a")};
+  s.claims = {MakePvc("data", "gp3", "pv-1")};
+  s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   s.volumes[0].spec.node_affinity->front().match_expressions = {
       Expr(kZone, "NotIn", {"us-east-1b"}), Expr("example.com/disk", "Exists", {})};
   absl::StatusOr<Requirements> r =
@@ -173,8 +112,8 @@ TEST(PodVolumeRequirements, NotInAndExistsOperatorsBecomeRequirements) {
 
 TEST(PodVolumeRequirements, LocalVolumeDropsTheHostnameButKeepsTheZone) {
   Storage s;
-  s.claims = {Claim("data", "local", "pv-1")};
-  s.volumes = {ZonalVolume("pv-1", "us-east-1a")};
+  s.claims = {MakePvc("data", "local", "pv-1")};
+  s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   s.volumes[0].spec.csi.reset();
   s.volumes[0].spec.local = true;
   s.volumes[0].spec.node_affinity->front().match_expressions.push_back(
@@ -187,8 +126,8 @@ TEST(PodVolumeRequirements, LocalVolumeDropsTheHostnameButKeepsTheZone) {
 
 TEST(PodVolumeRequirements, NetworkVolumeKeepsTheHostname) {
   Storage s;
-  s.claims = {Claim("data", "gp3", "pv-1")};
-  s.volumes = {ZonalVolume("pv-1", "us-east-1a")};
+  s.claims = {MakePvc("data", "gp3", "pv-1")};
+  s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   s.volumes[0].spec.node_affinity->front().match_expressions = {
       Expr("kubernetes.io/hostname", "In", {"ip-10-0-0-1"})};
   absl::StatusOr<Requirements> r =
@@ -199,8 +138,8 @@ TEST(PodVolumeRequirements, NetworkVolumeKeepsTheHostname) {
 
 TEST(PodVolumeRequirements, VolumeWithoutNodeAffinityImposesNothing) {
   Storage s;
-  s.claims = {Claim("data", "efs", "pv-1")};
-  s.volumes = {ZonalVolume("pv-1", "us-east-1a")};
+  s.claims = {MakePvc("data", "efs", "pv-1")};
+  s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   s.volumes[0].spec.node_affinity.reset();
   absl::StatusOr<Requirements> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
@@ -210,8 +149,8 @@ TEST(PodVolumeRequirements, VolumeWithoutNodeAffinityImposesNothing) {
 
 TEST(PodVolumeRequirements, WaitForFirstConsumerUsesTheFirstAllowedTopology) {
   Storage s;
-  s.claims = {Claim("data", "gp3")};
-  s.classes = {Class("gp3", "WaitForFirstConsumer", {"us-east-1a", "us-east-1b"})};
+  s.claims = {MakePvc("data", "gp3")};
+  s.classes = {MakeStorageClass("gp3", "WaitForFirstConsumer", {"us-east-1a", "us-east-1b"})};
   api::TopologySelectorTerm other;
   other.match_label_expressions = {{.key = kZone, .values = {"us-east-1c"}}};
   s.classes[0].allowed_topologies.push_back(other);
@@ -223,8 +162,8 @@ TEST(PodVolumeRequirements, WaitForFirstConsumerUsesTheFirstAllowedTopology) {
 
 TEST(PodVolumeRequirements, WaitForFirstConsumerWithoutAllowedTopologiesImposesNothing) {
   Storage s;
-  s.claims = {Claim("data", "gp3")};
-  s.classes = {Class("gp3", "WaitForFirstConsumer")};
+  s.claims = {MakePvc("data", "gp3")};
+  s.classes = {MakeStorageClass("gp3", "WaitForFirstConsumer")};
   absl::StatusOr<Requirements> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
@@ -233,8 +172,8 @@ TEST(PodVolumeRequirements, WaitForFirstConsumerWithoutAllowedTopologiesImposesN
 
 TEST(PodVolumeRequirements, ImmediateUnboundClaimImposesNothing) {
   Storage s;
-  s.claims = {Claim("data", "gp3")};
-  s.classes = {Class("gp3", "Immediate", {"us-east-1a"})};
+  s.claims = {MakePvc("data", "gp3")};
+  s.classes = {MakeStorageClass("gp3", "Immediate", {"us-east-1a"})};
   absl::StatusOr<Requirements> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
@@ -243,8 +182,8 @@ TEST(PodVolumeRequirements, ImmediateUnboundClaimImposesNothing) {
 
 TEST(PodVolumeRequirements, EmptyStorageClassNameImposesNothing) {
   Storage s;
-  s.claims = {Claim("data", "")};
-  s.classes = {Class("gp3", "WaitForFirstConsumer", {"us-east-1a"})};
+  s.claims = {MakePvc("data", "")};
+  s.classes = {MakeStorageClass("gp3", "WaitForFirstConsumer", {"us-east-1a"})};
   s.classes[0].metadata.annotations["storageclass.kubernetes.io/is-default-class"] = "true";
   absl::StatusOr<Requirements> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
@@ -254,10 +193,10 @@ TEST(PodVolumeRequirements, EmptyStorageClassNameImposesNothing) {
 
 TEST(PodVolumeRequirements, AbsentStorageClassNameUsesTheNewestDefaultClass) {
   Storage s;
-  s.claims = {Claim("data", std::nullopt)};
-  s.classes = {Class("old", "WaitForFirstConsumer", {"us-east-1a"}),
-               Class("new", "WaitForFirstConsumer", {"us-east-1b"}),
-               Class("other", "WaitForFirstConsumer", {"us-east-1c"})};
+  s.claims = {MakePvc("data", std::nullopt)};
+  s.classes = {MakeStorageClass("old", "WaitForFirstConsumer", {"us-east-1a"}),
+               MakeStorageClass("new", "WaitForFirstConsumer", {"us-east-1b"}),
+               MakeStorageClass("other", "WaitForFirstConsumer", {"us-east-1c"})};
   s.classes[0].metadata.creation_timestamp = "2024-01-01T00:00:00Z";
   s.classes[1].metadata.creation_timestamp = "2025-01-01T00:00:00Z";
   for (int i : {0, 1}) {
@@ -274,9 +213,9 @@ TEST(PodVolumeRequirements, AbsentStorageClassNameUsesTheNewestDefaultClass) {
 
 TEST(PodVolumeRequirements, VolumesInDifferentZonesCannotBeSatisfied) {
   Storage s;
-  s.claims = {Claim("a", "gp3", "pv-a"), Claim("b", "gp3", "pv-b"), Claim("c", "gp3", "pv-c")};
-  s.volumes = {ZonalVolume("pv-a", "us-east-1a"), ZonalVolume("pv-b", "us-east-1b"),
-               ZonalVolume("pv-c", "us-east-1a")};
+  s.claims = {MakePvc("a", "gp3", "pv-a"), MakePvc("b", "gp3", "pv-b"), MakePvc("c", "gp3", "pv-c")};
+  s.volumes = {MakeZonalEbsPv("pv-a", "us-east-1a"), MakeZonalEbsPv("pv-b", "us-east-1b"),
+               MakeZonalEbsPv("pv-c", "us-east-1a")};
   VolumeIndex index = s.Index();
   absl::StatusOr<Requirements> same =
       index.PodVolumeRequirements(PodWith("p", {ClaimVolume("a", "a"), ClaimVolume("c", "c")}));
@@ -302,8 +241,8 @@ TEST(PodVolumeRequirements, MissingClaimIsAnErrorInKarpentersWords) {
 
 TEST(PodVolumeRequirements, ClaimsAreLookedUpInThePodsNamespace) {
   Storage s;
-  s.claims = {Claim("data", "gp3", "pv-1")};
-  s.volumes = {ZonalVolume("pv-1", "us-east-1a")};
+  s.claims = {MakePvc("data", "gp3", "pv-1")};
+  s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   api::Pod pod = PodWith("db-0", {ClaimVolume("data", "data")});
   pod.metadata.namespace_ = "shop";
   EXPECT_EQ(s.Index().PodVolumeRequirements(pod).status().code(), absl::StatusCode::kNotFound);
@@ -313,7 +252,7 @@ TEST(PodVolumeRequirements, ClaimsAreLookedUpInThePodsNamespace) {
 
 TEST(PodVolumeRequirements, MissingVolumeAndStorageClassAreErrors) {
   Storage s;
-  s.claims = {Claim("bound", "gp3", "pv-gone"), Claim("unbound", "fast")};
+  s.claims = {MakePvc("bound", "gp3", "pv-gone"), MakePvc("unbound", "fast")};
   VolumeIndex index = s.Index();
   absl::StatusOr<Requirements> r =
       index.PodVolumeRequirements(PodWith("p", {ClaimVolume("v", "bound")}));
@@ -341,14 +280,14 @@ TEST(PodVolumeRequirements, OtherVolumeSourcesAreIgnored) {
 
 TEST(PodVolumeRequirements, EphemeralVolumeUsesItsClaimOrElseItsTemplate) {
   Storage s;
-  s.classes = {Class("zonal-a", "WaitForFirstConsumer", {"us-east-1a"}),
-               Class("zonal-b", "WaitForFirstConsumer", {"us-east-1b"})};
+  s.classes = {MakeStorageClass("zonal-a", "WaitForFirstConsumer", {"us-east-1a"}),
+               MakeStorageClass("zonal-b", "WaitForFirstConsumer", {"us-east-1b"})};
   api::Pod pod = PodWith("web-0", {EphemeralVolume("scratch", "zonal-a")});
   absl::StatusOr<Requirements> r = s.Index().PodVolumeRequirements(pod);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->ToString(), "topology.kubernetes.io/zone In [us-east-1a]");
   // Once the ephemeral-volume controller has created web-0-scratch, the claim is what counts.
-  s.claims = {Claim("web-0-scratch", "zonal-b")};
+  s.claims = {MakePvc("web-0-scratch", "zonal-b")};
   r = s.Index().PodVolumeRequirements(pod);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->ToString(), "topology.kubernetes.io/zone In [us-east-1b]");
@@ -356,8 +295,8 @@ TEST(PodVolumeRequirements, EphemeralVolumeUsesItsClaimOrElseItsTemplate) {
 
 TEST(PodVolumeRequirements, EphemeralVolumesOfABoundPodImposeNothing) {
   Storage s;
-  s.claims = {Claim("web-0-scratch", "gp3", "pv-1")};
-  s.volumes = {ZonalVolume("pv-1", "us-east-1a")};
+  s.claims = {MakePvc("web-0-scratch", "gp3", "pv-1")};
+  s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   api::Pod pod = PodWith("web-0", {EphemeralVolume("scratch", "gp3")});
   pod.spec.node_name = "ip-10-0-0-1";
   absl::StatusOr<Requirements> r = s.Index().PodVolumeRequirements(pod);
@@ -369,9 +308,9 @@ TEST(PodVolumeRequirements, EphemeralVolumesOfABoundPodImposeNothing) {
 
 TEST(ValidatePod, AcceptsBoundAndWaitForFirstConsumerClaims) {
   Storage s;
-  s.claims = {Claim("bound", "gp3", "pv-1"), Claim("wait", "gp3")};
-  s.volumes = {ZonalVolume("pv-1", "us-east-1a")};
-  s.classes = {Class("gp3", "WaitForFirstConsumer")};
+  s.claims = {MakePvc("bound", "gp3", "pv-1"), MakePvc("wait", "gp3")};
+  s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
+  s.classes = {MakeStorageClass("gp3", "WaitForFirstConsumer")};
   api::Volume empty_dir;
   empty_dir.name = "cache";
   EXPECT_TRUE(s.Index()
@@ -390,10 +329,10 @@ TEST(ValidatePod, MissingClaim) {
 
 TEST(ValidatePod, ClaimBeingDeletedOrLost) {
   Storage s;
-  s.claims = {Claim("deleting", "gp3", "pv-1"), Claim("lost", "gp3", "pv-1")};
+  s.claims = {MakePvc("deleting", "gp3", "pv-1"), MakePvc("lost", "gp3", "pv-1")};
   s.claims[0].metadata.deletion_timestamp = "2025-01-01T00:00:00Z";
   s.claims[1].phase = "Lost";
-  s.volumes = {ZonalVolume("pv-1", "us-east-1a")};
+  s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   VolumeIndex index = s.Index();
   absl::Status st = index.ValidatePod(PodWith("p", {ClaimVolume("v", "deleting")}));
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
@@ -406,13 +345,13 @@ TEST(ValidatePod, ClaimBeingDeletedOrLost) {
 
 TEST(ValidatePod, BoundClaimNeedsItsVolume) {
   Storage s;
-  s.claims = {Claim("data", "gp3", "pv-1")};
+  s.claims = {MakePvc("data", "gp3", "pv-1")};
   absl::Status st = s.Index().ValidatePod(PodWith("p", {ClaimVolume("v", "data")}));
   EXPECT_EQ(st.code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(Msg(st),
             "failed to validate pvc, persistentvolumes \"pv-1\" not found "
             "(PersistentVolumeClaim=default/data, PersistentVolume=pv-1, StorageClass=gp3)");
-  s.volumes = {ZonalVolume("pv-1", "us-east-1a")};
+  s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   s.volumes[0].metadata.deletion_timestamp = "2025-01-01T00:00:00Z";
   EXPECT_EQ(Msg(s.Index().ValidatePod(PodWith("p", {ClaimVolume("v", "data")}))),
             "failed to validate pvc, persistentvolume is being deleted "
@@ -421,10 +360,10 @@ TEST(ValidatePod, BoundClaimNeedsItsVolume) {
 
 TEST(ValidatePod, VolumeNameWithoutCompletedBindingIsUnbound) {
   Storage s;
-  s.claims = {Claim("data", "gp3", "pv-1")};
+  s.claims = {MakePvc("data", "gp3", "pv-1")};
   s.claims[0].metadata.annotations.clear();
   s.claims[0].phase = "Pending";
-  s.volumes = {ZonalVolume("pv-1", "us-east-1a")};
+  s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   EXPECT_EQ(Msg(s.Index().ValidatePod(PodWith("p", {ClaimVolume("v", "data")}))),
             "pvc is considered unbound because it does not contain annotation "
             "(annotation=pv.kubernetes.io/bind-completed, PersistentVolumeClaim=default/data, "
@@ -435,8 +374,8 @@ TEST(ValidatePod, VolumeNameWithoutCompletedBindingIsUnbound) {
 
 TEST(ValidatePod, UnboundClaimNeedsAWaitForFirstConsumerClass) {
   Storage s;
-  s.claims = {Claim("none", ""), Claim("missing", "fast"), Claim("now", "gp2")};
-  s.classes = {Class("gp2", "Immediate")};
+  s.claims = {MakePvc("none", ""), MakePvc("missing", "fast"), MakePvc("now", "gp2")};
+  s.classes = {MakeStorageClass("gp2", "Immediate")};
   VolumeIndex index = s.Index();
   absl::Status st = index.ValidatePod(PodWith("p", {ClaimVolume("v", "none")}));
   EXPECT_EQ(st.code(), absl::StatusCode::kFailedPrecondition);
@@ -457,17 +396,17 @@ TEST(ValidatePod, UnboundClaimNeedsAWaitForFirstConsumerClass) {
 
 TEST(PodVolumes, DriversComeFromTheVolumeOrElseTheStorageClass) {
   Storage s;
-  s.claims = {Claim("csi", "gp3", "pv-csi"), Claim("legacy", "", "pv-ebs"),
-              Claim("nfs", "", "pv-nfs"),    Claim("unbound", "gp3"),
-              Claim("intree", "gp2"),        Claim("noclass", ""),
-              Claim("ghostclass", "nope")};
-  s.volumes = {ZonalVolume("pv-csi", "us-east-1a"), ZonalVolume("pv-ebs", "us-east-1a"),
-               ZonalVolume("pv-nfs", "us-east-1a")};
+  s.claims = {MakePvc("csi", "gp3", "pv-csi"), MakePvc("legacy", "", "pv-ebs"),
+              MakePvc("nfs", "", "pv-nfs"),    MakePvc("unbound", "gp3"),
+              MakePvc("intree", "gp2"),        MakePvc("noclass", ""),
+              MakePvc("ghostclass", "nope")};
+  s.volumes = {MakeZonalEbsPv("pv-csi", "us-east-1a"), MakeZonalEbsPv("pv-ebs", "us-east-1a"),
+               MakeZonalEbsPv("pv-nfs", "us-east-1a")};
   s.volumes[1].spec.csi.reset();
   s.volumes[1].spec.aws_elastic_block_store = api::AWSElasticBlockStoreVolumeSource{};
   s.volumes[2].spec.csi.reset();  // e.g. nfs: not a CSI volume
-  s.classes = {Class("gp3", "WaitForFirstConsumer", {}, "efs.csi.aws.com"),
-               Class("gp2", "WaitForFirstConsumer", {}, "kubernetes.io/aws-ebs")};
+  s.classes = {MakeStorageClass("gp3", "WaitForFirstConsumer", {}, kZone, "efs.csi.aws.com"),
+               MakeStorageClass("gp2", "WaitForFirstConsumer", {}, kZone, "kubernetes.io/aws-ebs")};
   std::vector<api::Volume> vols;
   for (const char* c :
        {"csi", "legacy", "nfs", "unbound", "intree", "noclass", "ghostclass", "missing-claim"}) {
@@ -482,7 +421,7 @@ TEST(PodVolumes, DriversComeFromTheVolumeOrElseTheStorageClass) {
 
 TEST(PodVolumes, EphemeralVolumeIsNamedAfterThePod) {
   Storage s;
-  s.classes = {Class("gp3", "WaitForFirstConsumer")};
+  s.classes = {MakeStorageClass("gp3", "WaitForFirstConsumer")};
   api::Pod pod = PodWith("web-0", {EphemeralVolume("scratch", "gp3")});
   pod.metadata.namespace_ = "shop";
   absl::StatusOr<DriverVolumes> got = s.Index().PodVolumes(pod);
@@ -492,7 +431,7 @@ TEST(PodVolumes, EphemeralVolumeIsNamedAfterThePod) {
 
 TEST(PodVolumes, ClaimBoundToAMissingVolumeIsAnError) {
   Storage s;
-  s.claims = {Claim("data", "gp3", "pv-1")};
+  s.claims = {MakePvc("data", "gp3", "pv-1")};
   absl::StatusOr<DriverVolumes> got =
       s.Index().PodVolumes(PodWith("p", {ClaimVolume("v", "data")}));
   EXPECT_EQ(got.status().code(), absl::StatusCode::kNotFound);
@@ -510,8 +449,8 @@ TEST(CSIDriverForProvisioner, TranslatesInTreeNames) {
 
 TEST(NodeLimit, ComesFromTheCSINode) {
   Storage s;
-  s.csi_nodes = {CSINodeFor("n1", "ebs.csi.aws.com", 25),
-                 CSINodeFor("n2", "ebs.csi.aws.com", std::nullopt)};
+  s.csi_nodes = {MakeCSINode("n1", "ebs.csi.aws.com", 25),
+                 MakeCSINode("n2", "ebs.csi.aws.com", std::nullopt)};
   api::CSINodeDriver efs;
   efs.name = "efs.csi.aws.com";
   efs.allocatable_count = 100;
@@ -535,8 +474,8 @@ DriverVolumes Vols(std::string driver, std::vector<std::string> ids) {
 
 TEST(VolumeUsage, SharedClaimCountsOnce) {
   Storage s;
-  s.claims = {Claim("shared", "gp3", "pv-1")};
-  s.volumes = {ZonalVolume("pv-1", "us-east-1a")};
+  s.claims = {MakePvc("shared", "gp3", "pv-1")};
+  s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   VolumeIndex index = s.Index();
   absl::StatusOr<DriverVolumes> a = index.PodVolumes(PodWith("a", {ClaimVolume("v", "shared")}));
   absl::StatusOr<DriverVolumes> b = index.PodVolumes(PodWith("b", {ClaimVolume("v", "shared")}));
@@ -580,9 +519,9 @@ TEST(VolumeUsage, ANodeOverItsLimitTakesNoPod) {
 
 TEST(VolumeUsage, CSINodeLimitEndToEnd) {
   Storage s;
-  s.classes = {Class("gp3", "WaitForFirstConsumer")};
-  s.csi_nodes = {CSINodeFor("n1", "ebs.csi.aws.com", 2)};
-  for (const char* c : {"a", "b", "c"}) s.claims.push_back(Claim(c, "gp3"));
+  s.classes = {MakeStorageClass("gp3", "WaitForFirstConsumer")};
+  s.csi_nodes = {MakeCSINode("n1", "ebs.csi.aws.com", 2)};
+  for (const char* c : {"a", "b", "c"}) s.claims.push_back(MakePvc(c, "gp3"));
   VolumeIndex index = s.Index();
   VolumeUsage usage;
   for (const char* c : {"a", "b"}) {

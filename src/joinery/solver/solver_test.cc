@@ -8,6 +8,7 @@
 #include "joinery/api/labels.h"
 #include "joinery/common/strings.h"
 #include "joinery/testing/fixtures.h"
+#include "joinery/testing/storage_fixtures.h"
 
 namespace joinery::solver {
 namespace {
@@ -241,22 +242,11 @@ TEST_F(SolverTest, SamePlanEveryTime) {
 // a type whose limit the NodeClaim's volumes exceed.
 TEST_F(SolverTest, NewNodeClaimsRespectTheInstanceTypesAttachLimit) {
   for (auto& t : types_) t.ebs_volume_limit = t.name == "large" ? 2 : 1;
-  api::StorageClass sc;
-  sc.metadata.name = "gp3";
-  sc.provisioner = "ebs.csi.aws.com";
-  sc.volume_binding_mode = "WaitForFirstConsumer";
-  snap_.storage_classes = {sc};
+  snap_.storage_classes = {testing::MakeStorageClass("gp3", "WaitForFirstConsumer")};
   for (int i = 0; i < 5; ++i) {
-    api::PersistentVolumeClaim pvc;
-    pvc.metadata.name = StrCat("data-", i);
-    pvc.metadata.namespace_ = "default";
-    pvc.spec.storage_class_name = "gp3";
-    snap_.persistent_volume_claims.push_back(pvc);
+    snap_.persistent_volume_claims.push_back(testing::MakePvc(StrCat("data-", i), "gp3"));
     api::Pod p = MakePod(StrCat("p", i), 0.1);
-    api::Volume v;
-    v.name = "data";
-    v.pvc_claim_name = pvc.metadata.name;
-    p.spec.volumes.push_back(v);
+    p.spec.volumes.push_back(testing::ClaimVolume("data", StrCat("data-", i)));
     snap_.pods.push_back(p);
   }
   Plan plan = Solve();

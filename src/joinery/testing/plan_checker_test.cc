@@ -9,6 +9,7 @@
 #include "joinery/common/strings.h"
 #include "joinery/scheduling/resources.h"
 #include "joinery/testing/fixtures.h"
+#include "joinery/testing/storage_fixtures.h"
 
 namespace joinery::testing {
 namespace {
@@ -827,71 +828,9 @@ TEST_F(SpreadTest, OwnersThatDoNotMatchTheirSelectorDoNotCount) {
 namespace joinery::testing {
 namespace {
 
-constexpr char kEbs[] = "ebs.csi.aws.com";
-
 api::Pod WithClaim(api::Pod p, std::string claim, std::string volume = "data") {
-  api::Volume v;
-  v.name = std::move(volume);
-  v.pvc_claim_name = std::move(claim);
-  p.spec.volumes.push_back(std::move(v));
+  p.spec.volumes.push_back(ClaimVolume(std::move(volume), std::move(claim)));
   return p;
-}
-
-// A claim in namespace default: bound to `pv` when given (annotation and phase, as the PV
-// controller leaves it), else unbound. `storage_class` nullopt: the field is absent.
-api::PersistentVolumeClaim Pvc(std::string name, std::optional<std::string> storage_class,
-                               std::string pv = "") {
-  api::PersistentVolumeClaim c;
-  c.metadata.name = std::move(name);
-  c.metadata.namespace_ = "default";
-  c.spec.storage_class_name = std::move(storage_class);
-  if (!pv.empty()) {
-    c.spec.volume_name = std::move(pv);
-    c.metadata.annotations = {{"pv.kubernetes.io/bind-completed", "yes"}};
-    c.phase = "Bound";
-  }
-  return c;
-}
-
-// An EBS CSI volume pinned to `zone` by its node affinity (under the EBS driver's own zone key,
-// which normalizes to topology.kubernetes.io/zone, when `ebs_key`).
-api::PersistentVolume EbsPv(std::string name, std::string zone, bool ebs_key = false) {
-  api::PersistentVolume pv;
-  pv.metadata.name = std::move(name);
-  pv.spec.storage_class_name = "gp3";
-  pv.spec.csi = api::CSIPersistentVolumeSource{.driver = kEbs, .volume_handle = "vol-1"};
-  pv.spec.node_affinity = std::vector<api::NodeSelectorTerm>{
-      {.match_expressions = {Req(
-           ebs_key ? "topology.ebs.csi.aws.com/zone" : "topology.kubernetes.io/zone", "In",
-           {std::move(zone)})},
-       .match_fields = {}}};
-  return pv;
-}
-
-// An EBS StorageClass binding WaitForFirstConsumer, limited to `zones` when given.
-api::StorageClass Wffc(std::string name, std::vector<std::string> zones = {}) {
-  api::StorageClass sc;
-  sc.metadata.name = std::move(name);
-  sc.provisioner = kEbs;
-  sc.volume_binding_mode = "WaitForFirstConsumer";
-  if (!zones.empty()) {
-    api::TopologySelectorTerm t;
-    t.match_label_expressions.push_back(
-        {.key = "topology.ebs.csi.aws.com/zone", .values = std::move(zones)});
-    sc.allowed_topologies.push_back(std::move(t));
-  }
-  return sc;
-}
-
-api::CSINode CsiNode(std::string node, std::optional<int32_t> ebs_count) {
-  api::CSINode n;
-  n.metadata.name = std::move(node);
-  api::CSINodeDriver d;
-  d.name = kEbs;
-  d.node_id = "i-0000000000000001";
-  d.allocatable_count = ebs_count;
-  n.drivers.push_back(std::move(d));
-  return n;
 }
 
 class VolumeCheckTest : public TopologyCheckTest {
@@ -908,24 +847,26 @@ class VolumeCheckTest : public TopologyCheckTest {
       }
     }
     SetTypes(types_);
-    snap_.storage_classes = {Wffc("gp3"), Wffc("gp3-c", {"us-east-1c"})};
+    snap_.storage_classes = {
+        MakeStorageClass("gp3", "WaitForFirstConsumer"),
+        MakeStorageClass("gp3-c", "WaitForFirstConsumer", {"us-east-1c"}, kEbsZoneLabel)};
   }
 
   // One pending pod "db" whose claim db-data is bound to an EBS volume in us-east-1b.
   void BoundPod() {
-    snap_.persistent_volumes = {EbsPv("pv-db", "us-east-1b")};
-    snap_.persistent_volume_claims = {Pvc("db-data", "gp3", "pv-db")};
+    snap_.persistent_volumes = {MakeZonalEbsPv("pv-db", "us-east-1b")};
+    snap_.persistent_volume_claims = {MakePvc("db-data", "gp3", "pv-db")};
     snap_.pods = {WithClaim(MakePod("db", 1), "db-data")};
   }
 
   // node-1 in us-east-1a, whose CSINode allows `count` EBS volumes, running "old" with the EBS
   // claim old-data (bound in us-east-1a); unbound gp3 claims logs-data and more-data.
   void NodeWithOneVolume(std::optional<int32_t> count) {
-    snap_.persistent_volumes = {EbsPv("pv-old", "us-east-1a")};
-    snap_.persistent_volume_claims = {Pvc("old-data", "gp3", "pv-old"), Pvc("logs-data", "gp3"),
-                                      Pvc("more-data", "gp3")};
+    snap_.persistent_volumes = {MakeZonalEbsPv("pv-old", "us-east-1a")};
+    snap_.persistent_volume_claims = {MakePvc("old-data", "gp3", "pv-old"), MakePvc("logs-data", "gp3"),
+                                      MakePvc("more-data", "gp3")};
     snap_.nodes = {Node("node-1", "us-east-1a", {WithClaim(MakePod("old", 1), "old-data")})};
-    snap_.csi_nodes = {CsiNode("node-1", count)};
+    snap_.csi_nodes = {MakeCSINode("node-1", kEbsDriver, count)};
   }
 
   // Solves the snapshot (the plan must pass the checker) and returns where `pod` went: a
@@ -966,7 +907,7 @@ TEST_F(VolumeCheckTest, RejectsAPodOutsideItsBoundVolumesZone) {
 
 TEST_F(VolumeCheckTest, NormalizesTheEbsDriversZoneKey) {
   BoundPod();
-  snap_.persistent_volumes = {EbsPv("pv-db", "us-east-1b", /*ebs_key=*/true)};
+  snap_.persistent_volumes = {MakeZonalEbsPv("pv-db", "us-east-1b", kEbsZoneLabel)};
   ExpectOk(PlanOf({Claim("default-aaaaa", "us-east-1b", {"default/db"})}));
   EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "us-east-1c", {"default/db"})})),
               HasSubstr("persistentvolume pv-db) node affinity does not hold"));
@@ -974,7 +915,7 @@ TEST_F(VolumeCheckTest, NormalizesTheEbsDriversZoneKey) {
 
 TEST_F(VolumeCheckTest, AcceptsAnyOfTheVolumesNodeAffinityTerms) {
   BoundPod();
-  api::PersistentVolume pv = EbsPv("pv-db", "us-east-1b");
+  api::PersistentVolume pv = MakeZonalEbsPv("pv-db", "us-east-1b");
   pv.spec.node_affinity->push_back(
       {.match_expressions = {Req("topology.kubernetes.io/zone", "In", {"us-east-1c"})},
        .match_fields = {}});
@@ -1013,7 +954,7 @@ TEST_F(VolumeCheckTest, RejectsAnInflightNodeClaimOutsideTheVolumesZone) {
 }
 
 TEST_F(VolumeCheckTest, RejectsAPodOutsideItsStorageClassesAllowedTopologies) {
-  snap_.persistent_volume_claims = {Pvc("cache-data", "gp3-c")};
+  snap_.persistent_volume_claims = {MakePvc("cache-data", "gp3-c")};
   snap_.pods = {WithClaim(MakePod("cache", 1), "cache-data")};
   ExpectOk(PlanOf({Claim("default-aaaaa", "us-east-1c", {"default/cache"})}));
   EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "us-east-1a", {"default/cache"})})),
@@ -1026,7 +967,7 @@ TEST_F(VolumeCheckTest, RejectsAPodOutsideItsStorageClassesAllowedTopologies) {
 TEST_F(VolumeCheckTest, AClaimWithoutAClassUsesTheDefaultClassesAllowedTopologies) {
   snap_.storage_classes[1].metadata.annotations = {
       {"storageclass.kubernetes.io/is-default-class", "true"}};
-  snap_.persistent_volume_claims = {Pvc("cache-data", std::nullopt)};
+  snap_.persistent_volume_claims = {MakePvc("cache-data", std::nullopt)};
   snap_.pods = {WithClaim(MakePod("cache", 1), "cache-data")};
   ExpectOk(PlanOf({Claim("default-aaaaa", "us-east-1c", {"default/cache"})}));
   EXPECT_THAT(Violation(PlanOf({Claim("default-aaaaa", "us-east-1b", {"default/cache"})})),
@@ -1034,7 +975,7 @@ TEST_F(VolumeCheckTest, AClaimWithoutAClassUsesTheDefaultClassesAllowedTopologie
 }
 
 TEST_F(VolumeCheckTest, AnUnboundClaimWithoutAllowedTopologiesGoesAnywhere) {
-  snap_.persistent_volume_claims = {Pvc("logs-data", "gp3")};
+  snap_.persistent_volume_claims = {MakePvc("logs-data", "gp3")};
   snap_.pods = {WithClaim(MakePod("logs", 1), "logs-data")};
   for (std::string zone : {"us-east-1a", "us-east-1b", "us-east-1c"}) {
     ExpectOk(PlanOf({Claim("default-aaaaa", zone, {"default/logs"})}));
@@ -1050,7 +991,7 @@ TEST_F(VolumeCheckTest, ChecksALocalVolumesHostOnExistingNodes) {
   pv.spec.node_affinity = std::vector<api::NodeSelectorTerm>{
       {.match_expressions = {Req("kubernetes.io/hostname", "In", {"node-2"})}, .match_fields = {}}};
   snap_.persistent_volumes = {pv};
-  snap_.persistent_volume_claims = {Pvc("local-data", "", "pv-local")};
+  snap_.persistent_volume_claims = {MakePvc("local-data", "", "pv-local")};
   snap_.nodes = {Node("node-1", "us-east-1a", {}), Node("node-2", "us-east-1a", {})};
   snap_.pods = {WithClaim(MakePod("db", 1), "local-data")};
   ExpectOk(PlanOf({}, {{"node-2", false, {"default/db"}}}));
@@ -1113,7 +1054,7 @@ TEST_F(VolumeCheckTest, APodWithoutNewVolumesIsNotRefusedByTheLimit) {
 TEST_F(VolumeCheckTest, RejectsANewNodeClaimBeyondItsInstanceTypesEbsLimit) {
   for (auto& t : types_) t.ebs_volume_limit = 1;
   SetTypes(types_);
-  snap_.persistent_volume_claims = {Pvc("logs-data", "gp3"), Pvc("more-data", "gp3")};
+  snap_.persistent_volume_claims = {MakePvc("logs-data", "gp3"), MakePvc("more-data", "gp3")};
   snap_.pods = {WithClaim(MakePod("a", 1), "logs-data"), WithClaim(MakePod("b", 1), "more-data")};
   ExpectOk(PlanOf({Claim("default-aaaaa", "us-east-1a", {"default/a"}),
                    Claim("default-bbbbb", "us-east-1a", {"default/b"})}));
@@ -1126,7 +1067,7 @@ TEST_F(VolumeCheckTest, RejectsANewNodeClaimBeyondItsInstanceTypesEbsLimit) {
 TEST_F(VolumeCheckTest, RejectsAnInstanceTypeOptionBelowTheNodeClaimsVolumes) {
   for (auto& t : types_) t.ebs_volume_limit = t.name == "large" ? 2 : 1;
   SetTypes(types_);
-  snap_.persistent_volume_claims = {Pvc("logs-data", "gp3"), Pvc("more-data", "gp3")};
+  snap_.persistent_volume_claims = {MakePvc("logs-data", "gp3"), MakePvc("more-data", "gp3")};
   snap_.pods = {WithClaim(MakePod("a", 1), "logs-data"), WithClaim(MakePod("b", 1), "more-data")};
   solver::PlannedNodeClaim nc =
       Claim("default-aaaaa", "us-east-1a", {"default/a", "default/b"}, "large");
@@ -1148,10 +1089,8 @@ TEST_F(VolumeCheckTest, RejectsPlacingAPodWhoseClaimIsMissing) {
 }
 
 TEST_F(VolumeCheckTest, RejectsPlacingAPodWithAnUnboundImmediateClaim) {
-  api::StorageClass immediate = Wffc("io2");
-  immediate.volume_binding_mode = "Immediate";
-  snap_.storage_classes.push_back(immediate);
-  snap_.persistent_volume_claims = {Pvc("fast", "io2")};
+  snap_.storage_classes.push_back(MakeStorageClass("io2", "Immediate"));
+  snap_.persistent_volume_claims = {MakePvc("fast", "io2")};
   snap_.pods = {WithClaim(MakePod("db", 1), "fast")};
   snap_.nodes = {Node("node-1", "us-east-1a", {})};
   EXPECT_THAT(Violation(PlanOf({}, {{"node-1", false, {"default/db"}}})),
@@ -1163,12 +1102,12 @@ TEST_F(VolumeCheckTest, RejectsPlacingAPodWithAnUnboundImmediateClaim) {
 // -- Solve's plans pass --
 
 TEST_F(VolumeCheckTest, SolvedPlansWithVolumesPass) {
-  snap_.persistent_volumes = {EbsPv("pv-old", "us-east-1a"), EbsPv("pv-db", "us-east-1b", true)};
-  snap_.persistent_volume_claims = {Pvc("old-data", "gp3", "pv-old"),
-                                    Pvc("db-data", "gp3", "pv-db"), Pvc("cache-data", "gp3-c"),
-                                    Pvc("logs-data", "gp3")};
+  snap_.persistent_volumes = {MakeZonalEbsPv("pv-old", "us-east-1a"), MakeZonalEbsPv("pv-db", "us-east-1b", kEbsZoneLabel)};
+  snap_.persistent_volume_claims = {MakePvc("old-data", "gp3", "pv-old"),
+                                    MakePvc("db-data", "gp3", "pv-db"), MakePvc("cache-data", "gp3-c"),
+                                    MakePvc("logs-data", "gp3")};
   snap_.nodes = {Node("node-1", "us-east-1a", {WithClaim(MakePod("old", 1), "old-data")})};
-  snap_.csi_nodes = {CsiNode("node-1", 1)};
+  snap_.csi_nodes = {MakeCSINode("node-1", kEbsDriver, 1)};
   snap_.pods = {WithClaim(MakePod("db", 1), "db-data"),
                 WithClaim(MakePod("cache", 1), "cache-data"),
                 WithClaim(MakePod("logs", 1), "logs-data"),
@@ -1189,7 +1128,7 @@ TEST_F(VolumeCheckTest, SolvedPlansWithinInstanceTypeLimitsPass) {
   for (auto& t : types_) t.ebs_volume_limit = t.name == "large" ? 3 : 1;
   NodeWithOneVolume(2);  // node-1 takes two EBS volumes, one already used
   for (int i = 0; i < 7; ++i) {
-    snap_.persistent_volume_claims.push_back(Pvc(StrCat("data-", i), "gp3"));
+    snap_.persistent_volume_claims.push_back(MakePvc(StrCat("data-", i), "gp3"));
     api::Pod p = WithClaim(MakePod(StrCat("p", i), 0.1), StrCat("data-", i));
     // p0 and p1 also mount p6's claim: shared, it counts once per node.
     if (i < 2) p = WithClaim(std::move(p), "data-6", "shared");
