@@ -20,12 +20,17 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
+// An object's namespace as the API server would default it.
+std::string NamespaceOf(const api::ObjectMeta& meta) {
+  return meta.namespace_.empty() ? "default" : meta.namespace_;
+}
+
 api::Pod PodFromTemplate(const api::PodTemplateSpec& t, const api::ObjectMeta& owner,
                          std::string_view kind, int ordinal, const api::Source& source) {
   api::Pod p;
   p.metadata = t.metadata;
   p.metadata.name = StrCat(owner.name, "-", ordinal);
-  p.metadata.namespace_ = owner.namespace_.empty() ? "default" : owner.namespace_;
+  p.metadata.namespace_ = NamespaceOf(owner);
   p.metadata.creation_timestamp = owner.creation_timestamp;
   p.metadata.owner_references = {{.api_version = kind == "Job" ? "batch/v1" : "apps/v1",
                                   .kind = std::string(kind),
@@ -35,10 +40,6 @@ api::Pod PodFromTemplate(const api::PodTemplateSpec& t, const api::ObjectMeta& o
   p.spec = t.spec;
   p.source = source;
   return p;
-}
-
-std::string NamespaceOf(const api::ObjectMeta& meta) {
-  return meta.namespace_.empty() ? "default" : meta.namespace_;
 }
 
 // The claim the StatefulSet controller creates from template `t` for the pod of `ordinal`
@@ -131,7 +132,7 @@ absl::Status CheckPodCount(const api::Manifests& m) {
     total += std::max<int64_t>(n, 0);
     if (total <= kMaxSimulatedPods) return absl::OkStatus();
     return absl::InvalidArgumentError(
-        StrCat(src.file, ": ", kind, "/", meta.namespace_.empty() ? "default" : meta.namespace_,
+        StrCat(src.file, ": ", kind, "/", NamespaceOf(meta),
                "/", meta.name, ": ", field, ": the input would create ", total,
                " pods or more; simulate handles at most ", kMaxSimulatedPods));
   };
