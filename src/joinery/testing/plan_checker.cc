@@ -792,7 +792,7 @@ class VolumeChecker {
   }
 
  private:
-  using DriverVolumes = std::map<std::string, std::set<std::string>, std::less<>>;
+  using DriverVolumes = scheduling::DriverVolumes;
 
   PlacedOn Placed(std::string where, const std::vector<std::string>& keys) const {
     PlacedOn on{.where = std::move(where), .pods = {}};
