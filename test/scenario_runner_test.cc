@@ -39,6 +39,38 @@
 //       - pod: ns/c
 //         reasonContains: did not tolerate taint
 //     warningsContain: [substring]
+//     karpenterTest:                      # required under test/scenarios/karpenter/: the source
+//       file: pkg/controllers/provisioning/scheduling/suite_test.go
+//       it: "Scheduling > Custom Constraints > ... > should ..."   # Describe > Context > It
+//     nodeClaimsPerPool: {default: 2}     # new NodeClaims per NodePool (pools not listed: 0)
+//     placements:                         # groups of pods and where they must (not) land
+//       - pods: [ns/a, ns/b]              # required
+//         scheduled: true                 # default; false: each is unschedulable
+//         reasonContains: text            # with scheduled: false
+//         sameNode: true                  # all on one node; distinctNodes: no two on one node
+//         distinctNodes: true
+//         newNode: true                   # on a NodeClaim of this plan (false: existing capacity)
+//         node: node-1                    # on this existing Node / in-flight NodeClaim
+//         nodeLabels: {k: v}              # the receiving node's labels; nodeLabelsAbsent: [k]
+//         nodeLabelsAbsent: [k]
+//         instanceType: x                 # of the new NodeClaim (launch choice); likewise
+//         nodePool: p                     #   nodePool, capacityType, zone
+//         capacityType: spot
+//         zone: z
+//         instanceTypeOptions: [a, b]     # the new NodeClaim's options, exactly (any order)
+//         instanceTypeOptionsContain: [a] # ... / instanceTypeOptionsExclude: [b]
+//     skew:                               # Karpenter's ExpectSkew: matching pods (running and
+//       - topologyKey: topology.kubernetes.io/zone   # placed) per domain, as a multiset
+//         labelSelector: {matchLabels: {app: web}, matchExpressions: [...]}
+//         namespace: default              # default "default"
+//         counts: [1, 1, 2]
+//   spec.options.instanceTypes: FILE      # --instance-types, relative to the scenario's folder
+//   claims[].instanceTypeOptions: [a, b]  # exactly these options (any order)
+//
+// Scenarios live in test/scenarios/ and its subfolders (test/scenarios/karpenter/: cases ported
+// from Karpenter's own test suites, docs/conformance.md); folders named instance-types hold
+// catalogs, not scenarios. A test's name is the path below test/scenarios with every other
+// character than a letter or digit as '_'.
 #include <algorithm>
 #include <cctype>
 #include <cmath>
@@ -57,6 +89,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "joinery/api/labels.h"
+#include "joinery/scheduling/requirements.h"
 #include "joinery/common/strings.h"
 #include "joinery/simulate/simulate.h"
 #include "joinery/testing/plan_checker.h"
@@ -79,17 +112,29 @@ fs::path ScenarioDir() { return SourceDir() / "test" / "scenarios"; }
 std::vector<std::string> ScenarioFiles() {
   std::vector<std::string> files;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(ScenarioDir(), ec)) {
-    if (e.is_regular_file() && (e.path().extension() == ".yaml" || e.path().extension() == ".yml")) {
-      files.push_back(e.path().string());
+  for (auto it = fs::recursive_directory_iterator(ScenarioDir(), ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (it->is_directory() && it->path().filename() == "instance-types") {
+      it.disable_recursion_pending();  // catalogs, not scenarios
+      continue;
+    }
+    const fs::path& p = it->path();
+    if (it->is_regular_file() && (p.extension() == ".yaml" || p.extension() == ".yml")) {
+      files.push_back(p.string());
     }
   }
   std::sort(files.begin(), files.end());
   return files;
 }
 
+// The scenario's path below test/scenarios, without the extension ("karpenter/topology/x").
+std::string RelativeName(const std::string& file) {
+  fs::path rel = fs::path(file).lexically_relative(ScenarioDir());
+  return (rel.parent_path() / rel.stem()).generic_string();
+}
+
 std::string TestName(const ::testing::TestParamInfo<std::string>& info) {
-  std::string name = fs::path(info.param).stem().string();
+  std::string name = RelativeName(info.param);
   for (char& c : name) {
     if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
   }
@@ -160,8 +205,14 @@ simulate::SimulateOptions Options(const std::string& file, const YAML::Node& spe
     for (const auto& kv : spec["env"]) opts.env[kv.first.as<std::string>()] = kv.second.as<std::string>();
   }
   if (const YAML::Node o = spec["options"]) {
-    ExpectOnlyKeys(o, {"zones", "spotDiscount", "preferencePolicy", "minValuesPolicy", "maxInstanceTypes"},
+    ExpectOnlyKeys(o,
+                   {"zones", "spotDiscount", "preferencePolicy", "minValuesPolicy", "maxInstanceTypes",
+                    "instanceTypes"},
                    "spec.options");
+    if (o["instanceTypes"]) {
+      opts.instance_types_file =
+          (fs::path(file).parent_path() / o["instanceTypes"].as<std::string>()).lexically_normal().string();
+    }
     if (o["zones"]) opts.catalog.zones = Strings(o["zones"]);
     if (o["spotDiscount"]) opts.catalog.spot_discount = o["spotDiscount"].as<double>();
     if (o["preferencePolicy"]) {
@@ -183,8 +234,14 @@ void CheckClaim(const solver::PlannedNodeClaim& nc, const YAML::Node& want, cons
   ExpectOnlyKeys(want,
                  {"nodePool", "instanceType", "capacityType", "zone", "price", "priceSimulated", "pods",
                   "podCount", "instanceTypeOptionsContain", "instanceTypeOptionsExclude",
-                  "instanceTypeOptionCount", "labels", "requests", "minValuesRelaxed"},
+                  "instanceTypeOptionCount", "instanceTypeOptions", "labels", "requests",
+                  "minValuesRelaxed"},
                  where);
+  if (want["instanceTypeOptions"]) {
+    EXPECT_THAT(nc.instance_type_options,
+                ::testing::UnorderedElementsAreArray(Strings(want["instanceTypeOptions"])))
+        << where;
+  }
   if (want["nodePool"]) {
     EXPECT_EQ(nc.node_pool, want["nodePool"].as<std::string>()) << where;
   }
@@ -252,6 +309,204 @@ void CheckClaim(const solver::PlannedNodeClaim& nc, const YAML::Node& want, cons
   }
 }
 
+
+// Where the plan puts each pod, and what the receiving nodes look like.
+struct PodLocation {
+  bool placed = false;
+  bool new_node = false;
+  std::string node;                             // NodeClaim name (new or in-flight) or Node name
+  const solver::PlannedNodeClaim* claim = nullptr;  // for new NodeClaims
+  const api::StringMap* labels = nullptr;       // the receiving node's labels
+  std::string reason;                           // when unschedulable
+  bool unschedulable = false;
+};
+
+class PlanIndex {
+ public:
+  explicit PlanIndex(const simulate::Simulation& sim) {
+    for (const auto& n : sim.snapshot.nodes) existing_labels_[n.node.metadata.name] = &n.node.metadata.labels;
+    for (const auto& c : sim.snapshot.node_claims) existing_labels_[c.metadata.name] = &c.metadata.labels;
+    for (const auto& nc : sim.plan.node_claims) {
+      for (const auto& p : nc.pods) {
+        PodLocation& loc = pods_[p];
+        loc.placed = loc.new_node = true;
+        loc.node = nc.name;
+        loc.claim = &nc;
+        loc.labels = &nc.labels;
+      }
+    }
+    for (const auto& e : sim.plan.existing_nodes) {
+      auto l = existing_labels_.find(e.name);
+      for (const auto& p : e.pods) {
+        PodLocation& loc = pods_[p];
+        loc.placed = true;
+        loc.node = e.name;
+        loc.labels = l == existing_labels_.end() ? nullptr : l->second;
+      }
+    }
+    for (const auto& u : sim.plan.unschedulable) {
+      PodLocation& loc = pods_[u.pod];
+      loc.reason = u.reason;
+      loc.unschedulable = true;
+    }
+  }
+  const PodLocation* Find(const std::string& pod) const {
+    auto it = pods_.find(pod);
+    return it == pods_.end() ? nullptr : &it->second;
+  }
+  const api::StringMap* ExistingLabels(const std::string& node) const {
+    auto it = existing_labels_.find(node);
+    return it == existing_labels_.end() ? nullptr : it->second;
+  }
+
+ private:
+  std::map<std::string, PodLocation> pods_;
+  std::map<std::string, const api::StringMap*> existing_labels_;
+};
+
+void CheckPlacement(const PlanIndex& index, const YAML::Node& want, const std::string& where) {
+  ExpectOnlyKeys(want,
+                 {"pods", "scheduled", "reasonContains", "sameNode", "distinctNodes", "newNode", "node",
+                  "nodeLabels", "nodeLabelsAbsent", "instanceType", "nodePool", "capacityType", "zone",
+                  "instanceTypeOptions", "instanceTypeOptionsContain", "instanceTypeOptionsExclude"},
+                 where);
+  ASSERT_TRUE(want["pods"] && want["pods"].IsSequence() && want["pods"].size() > 0)
+      << where << ": pods is required";
+  const bool scheduled = want["scheduled"] ? want["scheduled"].as<bool>() : true;
+  std::vector<std::string> pods = Strings(want["pods"]);
+  std::set<std::string> nodes;
+  for (const auto& pod : pods) {
+    std::string at = StrCat(where, " ", pod);
+    const PodLocation* loc = index.Find(pod);
+    if (loc == nullptr) {
+      ADD_FAILURE() << at << ": no such pending pod in the plan";
+      continue;
+    }
+    if (!scheduled) {
+      EXPECT_TRUE(loc->unschedulable) << at << ": expected unschedulable, but it is planned onto " << loc->node;
+      if (want["reasonContains"]) {
+        EXPECT_THAT(loc->reason, HasSubstr(want["reasonContains"].as<std::string>())) << at;
+      }
+      continue;
+    }
+    if (!loc->placed) {
+      ADD_FAILURE() << at << ": expected scheduled, but it is unschedulable: " << loc->reason;
+      continue;
+    }
+    nodes.insert(loc->node);
+    if (want["newNode"]) {
+      EXPECT_EQ(loc->new_node, want["newNode"].as<bool>()) << at << ": on " << loc->node;
+    }
+    if (want["node"]) {
+      EXPECT_EQ(loc->node, want["node"].as<std::string>()) << at;
+    }
+    if (want["nodeLabels"]) {
+      for (const auto& kv : want["nodeLabels"]) {
+        std::string k = kv.first.as<std::string>();
+        if (loc->labels == nullptr || !loc->labels->contains(k)) {
+          ADD_FAILURE() << at << ": node " << loc->node << " has no label " << k;
+        } else {
+          EXPECT_EQ(loc->labels->at(k), kv.second.as<std::string>()) << at << ": label " << k;
+        }
+      }
+    }
+    if (want["nodeLabelsAbsent"]) {
+      for (const auto& k : Strings(want["nodeLabelsAbsent"])) {
+        EXPECT_TRUE(loc->labels == nullptr || !loc->labels->contains(k))
+            << at << ": node " << loc->node << " has label " << k << "=" << loc->labels->at(k);
+      }
+    }
+    const bool claim_fields = want["instanceType"] || want["nodePool"] || want["capacityType"] ||
+                              want["zone"] || want["instanceTypeOptions"] ||
+                              want["instanceTypeOptionsContain"] || want["instanceTypeOptionsExclude"];
+    if (!claim_fields) continue;
+    if (loc->claim == nullptr) {
+      ADD_FAILURE() << at << ": expected on a new NodeClaim, is on existing " << loc->node;
+      continue;
+    }
+    YAML::Node claim_want(YAML::NodeType::Map);
+    for (const char* k : {"instanceType", "nodePool", "capacityType", "zone", "instanceTypeOptions",
+                          "instanceTypeOptionsContain", "instanceTypeOptionsExclude"}) {
+      if (want[k]) claim_want[k] = want[k];
+    }
+    CheckClaim(*loc->claim, claim_want, at);
+  }
+  if (!scheduled) return;
+  if (want["sameNode"] && want["sameNode"].as<bool>()) {
+    EXPECT_LE(nodes.size(), 1u) << where << ": pods spread over " << StrJoin(nodes, ", ");
+  }
+  if (want["distinctNodes"] && want["distinctNodes"].as<bool>()) {
+    std::map<std::string, int> per_node;
+    for (const auto& pod : pods) {
+      if (const PodLocation* loc = index.Find(pod); loc != nullptr && loc->placed) ++per_node[loc->node];
+    }
+    for (const auto& [node, n] : per_node) EXPECT_EQ(n, 1) << where << ": " << n << " pods on " << node;
+  }
+}
+
+api::LabelSelector SelectorFromYaml(const YAML::Node& n, const std::string& where) {
+  api::LabelSelector sel;
+  if (!n) return sel;
+  ExpectOnlyKeys(n, {"matchLabels", "matchExpressions"}, where);
+  if (n["matchLabels"]) {
+    for (const auto& kv : n["matchLabels"]) sel.match_labels[kv.first.as<std::string>()] = kv.second.as<std::string>();
+  }
+  if (n["matchExpressions"]) {
+    for (const auto& e : n["matchExpressions"]) {
+      api::LabelSelectorRequirement r;
+      r.key = e["key"].as<std::string>();
+      r.operator_ = e["operator"].as<std::string>();
+      if (e["values"]) r.values = Strings(e["values"]);
+      sel.match_expressions.push_back(std::move(r));
+    }
+  }
+  return sel;
+}
+
+// Karpenter's ExpectSkew: pods of `namespace` matching the selector, on nodes (running pods of
+// existing nodes, plus the plan's placements), counted per value of the topology key (per node
+// for the hostname key); nodes without the label are not counted.
+void CheckSkew(const simulate::Simulation& sim, const PlanIndex& index, const YAML::Node& want,
+               const std::string& where) {
+  ExpectOnlyKeys(want, {"topologyKey", "labelSelector", "namespace", "counts"}, where);
+  ASSERT_TRUE(want["topologyKey"] && want["counts"]) << where << ": topologyKey and counts are required";
+  const std::string key = want["topologyKey"].as<std::string>();
+  const std::string ns = want["namespace"] ? want["namespace"].as<std::string>() : "default";
+  const api::LabelSelector sel = SelectorFromYaml(want["labelSelector"], where + ".labelSelector");
+  auto matches = [&](const api::Pod& p) {
+    std::string pns = p.metadata.namespace_.empty() ? "default" : p.metadata.namespace_;
+    return pns == ns && scheduling::SelectorMatches(sel, p.metadata.labels);
+  };
+  std::map<std::string, int> per_domain;
+  auto count = [&](const std::string& node, const api::StringMap* labels) {
+    if (key == api::kLabelHostname) {
+      ++per_domain[node];
+      return;
+    }
+    if (labels == nullptr) return;
+    if (auto it = labels->find(key); it != labels->end()) ++per_domain[it->second];
+  };
+  for (const auto& n : sim.snapshot.nodes) {
+    for (const auto& p : n.pods) {
+      if (matches(p)) count(n.node.metadata.name, &n.node.metadata.labels);
+    }
+  }
+  for (const auto& p : sim.snapshot.pods) {
+    if (!matches(p)) continue;
+    const PodLocation* loc = index.Find(StrCat(p.metadata.namespace_, "/", p.metadata.name));
+    if (loc != nullptr && loc->placed) count(loc->node, loc->labels);
+  }
+  std::vector<int> got;
+  for (const auto& [d, n] : per_domain) got.push_back(n);
+  std::vector<int> expected;
+  for (const auto& v : want["counts"]) expected.push_back(v.as<int>());
+  std::sort(got.begin(), got.end());
+  std::sort(expected.begin(), expected.end());
+  std::string domains;
+  for (const auto& [d, n] : per_domain) domains += StrCat(" ", d, "=", n);
+  EXPECT_EQ(got, expected) << where << ": pods per " << key << ":" << domains;
+}
+
 class ScenarioTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(ScenarioTest, PlanMatchesExpectation) {
@@ -262,8 +517,16 @@ TEST_P(ScenarioTest, PlanMatchesExpectation) {
   const YAML::Node spec = exp["spec"] ? exp["spec"] : YAML::Node(YAML::NodeType::Map);
   ExpectOnlyKeys(spec,
                  {"description", "env", "options", "expectError", "nodeClaims", "costPerHour", "claims",
-                  "existingNodes", "unschedulable", "warningsContain", "podsPerZone"},
+                  "existingNodes", "unschedulable", "warningsContain", "podsPerZone", "karpenterTest",
+                  "nodeClaimsPerPool", "placements", "skew"},
                  "spec");
+  if (RelativeName(file).starts_with("karpenter/") || spec["karpenterTest"]) {
+    const YAML::Node k = spec["karpenterTest"];
+    ASSERT_TRUE(k && k.IsMap()) << "scenarios ported from Karpenter name their test (spec.karpenterTest)";
+    ExpectOnlyKeys(k, {"file", "it"}, "spec.karpenterTest");
+    EXPECT_TRUE(k["file"] && k["file"].as<std::string>().ends_with("_test.go")) << "spec.karpenterTest.file";
+    EXPECT_TRUE(k["it"] && !k["it"].as<std::string>().empty()) << "spec.karpenterTest.it";
+  }
 
   auto sim = simulate::Run(Options(file, spec));
   if (spec["expectError"]) {
@@ -347,6 +610,23 @@ TEST_P(ScenarioTest, PlanMatchesExpectation) {
     std::map<std::string, int> want;
     for (const auto& kv : per_zone) want[kv.first.as<std::string>()] = kv.second.as<int>();
     EXPECT_EQ(got, want) << "podsPerZone";
+  }
+  const PlanIndex index(*sim);
+  if (const YAML::Node per_pool = spec["nodeClaimsPerPool"]) {
+    std::map<std::string, int> got, want;
+    for (const auto& nc : plan.node_claims) ++got[nc.node_pool];
+    for (const auto& kv : per_pool) {
+      if (int n = kv.second.as<int>(); n != 0) want[kv.first.as<std::string>()] = n;
+    }
+    EXPECT_EQ(got, want) << "nodeClaimsPerPool";
+  }
+  if (const YAML::Node placements = spec["placements"]) {
+    for (size_t i = 0; i < placements.size(); ++i) {
+      CheckPlacement(index, placements[i], StrCat("placements[", i, "]"));
+    }
+  }
+  if (const YAML::Node skew = spec["skew"]) {
+    for (size_t i = 0; i < skew.size(); ++i) CheckSkew(*sim, index, skew[i], StrCat("skew[", i, "]"));
   }
   if (spec["warningsContain"]) {
     for (const auto& w : Strings(spec["warningsContain"])) {

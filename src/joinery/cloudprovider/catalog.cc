@@ -798,6 +798,10 @@ absl::StatusOr<InstanceTypes> LoadCatalogFile(const std::string& path,
   buf << in.rdbuf();
   if (in.bad()) return absl::DataLossError(StrCat(path, ": read error"));
   const std::string text = std::move(buf).str();
+  if (const std::string ext = std::filesystem::path(path).extension().string();
+      ext == ".yaml" || ext == ".yml") {
+    return ParseInstanceTypeList(text, path);
+  }
 
   std::vector<std::string> zones;
   RETURN_IF_ERROR(ValidateOptions(options, zones));

@@ -36,10 +36,30 @@ absl::StatusOr<InstanceTypes> BuildCatalog(std::string_view types_csv, std::stri
 // The catalog embedded from data/ at build time.
 absl::StatusOr<InstanceTypes> EmbeddedCatalog(const CatalogOptions& options);
 
-// Reads a replacement catalog (--instance-types FILE): a CSV with at least the instance-types.csv
-// columns name, arch, vcpu, memory_mib plus optionally any other column of that file, the
-// extra file's columns, and `on_demand_usd_per_hour` for the price.
+// Reads a replacement catalog (--instance-types FILE). A `.yaml`/`.yml` file is an instance-type
+// list (ParseInstanceTypeList; `options` do not apply: everything is explicit). Any other file is
+// a CSV with at least the instance-types.csv columns name, arch, vcpu, memory_mib plus optionally
+// any other column of that file, the extra file's columns, and `on_demand_usd_per_hour` for the
+// price; its types are derived as the embedded catalog's are.
 absl::StatusOr<InstanceTypes> LoadCatalogFile(const std::string& path, const CatalogOptions& options);
+
+// An explicit instance-type list, for catalogs that are not AWS's (Karpenter's fake provider in
+// the conformance scenarios, a private cloud's shapes): one or more YAML documents
+//   apiVersion: joinery.dev/v1alpha1
+//   kind: InstanceTypeList
+//   items:
+//     - name: default-instance-type          # also its node.kubernetes.io/instance-type label
+//       labels: {kubernetes.io/arch: amd64}   # single-valued labels
+//       requirements:                         # labels with several values, or DoesNotExist
+//         - {key: kubernetes.io/os, operator: In, values: [linux, windows]}
+//       capacity: {cpu: "4", memory: 4Gi, pods: "5"}
+//       overhead: {kubeReserved: {cpu: 100m}, systemReserved: {}, evictionThreshold: {}}
+//       ebsVolumeLimit: 25                    # optional
+//       offerings:                            # zone x capacity type, with price and availability
+//         - {zone: z1, capacityType: spot, price: 0.5, available: true}
+// Unknown fields, bad quantities, repeated names or offerings are InvalidArgument naming `file`
+// and the field. Every label key of a type is one its provider resolves (solver.h: well known).
+absl::StatusOr<InstanceTypes> ParseInstanceTypeList(std::string_view text, std::string_view file);
 
 // Region → its default zones (a, b, c).
 std::vector<std::string> DefaultZones(std::string_view region);

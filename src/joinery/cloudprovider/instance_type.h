@@ -38,6 +38,10 @@ struct Overhead {
 struct InstanceType {
   std::string name;
   api::StringMap labels;  // well-known labels with one value each (not zone / capacity type)
+  // Further constraints the type puts on node labels beyond `labels`: several values a node of
+  // the type may carry (e.g. kubernetes.io/os In [linux, windows]) or a label it never has
+  // (DoesNotExist). Empty for the AWS catalog; catalog files may set it (catalog.h).
+  std::vector<api::NodeSelectorRequirement> requirements;
   ResourceList capacity;  // cpu, memory (after VM overhead), ephemeral-storage, pods, extended
   Overhead overhead;
   std::vector<Offering> offerings;

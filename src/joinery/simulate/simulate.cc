@@ -14,6 +14,7 @@
 #include "joinery/api/labels.h"
 #include "joinery/common/status.h"
 #include "joinery/common/strings.h"
+#include "joinery/snapshot/builder.h"
 
 namespace joinery::simulate {
 namespace {
@@ -207,58 +208,40 @@ std::vector<api::PersistentVolumeClaim> StatefulSetClaims(const api::Manifests& 
 solver::Snapshot BuildSnapshot(const api::Manifests& m,
                                std::shared_ptr<const cloudprovider::InstanceTypes> instance_types,
                                const solver::Options& options, std::vector<std::string>* warnings) {
-  solver::Snapshot s;
-  s.options = options;
-  s.instance_types = std::move(instance_types);
-  s.node_pools = m.node_pools;
-  s.daemon_sets = m.daemon_sets;
-  s.persistent_volume_claims = m.persistent_volume_claims;
-  std::vector<api::PersistentVolumeClaim> created = StatefulSetClaims(m);
-  s.persistent_volume_claims.insert(s.persistent_volume_claims.end(),
-                                    std::make_move_iterator(created.begin()),
-                                    std::make_move_iterator(created.end()));
-  s.persistent_volumes = m.persistent_volumes;
-  s.storage_classes = m.storage_classes;
-  s.csi_nodes = m.csi_nodes;
-
-  std::map<std::string, size_t, std::less<>> node_index;
-  for (const auto& n : m.nodes) {
-    solver::ExistingNode en;
-    en.node = n;
-    // Karpenter-managed nodes count as initialized once labelled so; others are ready as given.
-    bool managed = n.metadata.labels.contains(api::kLabelNodePool);
-    auto init = n.metadata.labels.find(api::kLabelInitialized);
-    en.initialized = !managed || (init != n.metadata.labels.end() && init->second == "true");
-    node_index.emplace(n.metadata.name, s.nodes.size());
-    s.nodes.push_back(std::move(en));
-  }
-  for (const auto& nc : m.node_claims) {
-    if (!nc.status.node_name.empty() && node_index.contains(nc.status.node_name)) continue;
-    s.node_claims.push_back(nc);
-  }
-
   std::vector<api::Pod> all = m.pods;
   std::vector<api::Pod> expanded = ExpandWorkloads(m);
-  all.insert(all.end(), expanded.begin(), expanded.end());
-  for (auto& p : all) {
-    if (p.status.phase == "Succeeded" || p.status.phase == "Failed") continue;
-    if (!p.spec.node_name.empty()) {
-      auto it = node_index.find(p.spec.node_name);
-      if (it != node_index.end()) {
-        s.nodes[it->second].pods.push_back(std::move(p));
-      } else if (warnings != nullptr) {
-        warnings->push_back(StrCat("pod ", p.metadata.namespace_, "/", p.metadata.name,
-                                   " is bound to node ", p.spec.node_name,
-                                   ", which is not in the input; ignoring it"));
-      }
-      continue;
-    }
-    bool daemon =
-        std::any_of(p.metadata.owner_references.begin(), p.metadata.owner_references.end(),
-                    [](const api::OwnerReference& o) { return o.kind == "DaemonSet"; });
-    if (daemon) continue;  // DaemonSet pods are never provisioned for
-    s.pods.push_back(std::move(p));
+  all.insert(all.end(), std::make_move_iterator(expanded.begin()),
+             std::make_move_iterator(expanded.end()));
+  std::vector<api::PersistentVolumeClaim> created = StatefulSetClaims(m);
+
+  // The same builder as the controller's, fed from the manifests.
+  snapshot::Objects objects;
+  auto pointers = [](const auto& values, auto& out) {
+    for (const auto& v : values) out.push_back(&v);
+  };
+  pointers(m.nodes, objects.nodes);
+  pointers(m.node_claims, objects.node_claims);
+  pointers(m.daemon_sets, objects.daemon_sets);
+  pointers(m.persistent_volume_claims, objects.persistent_volume_claims);
+  pointers(created, objects.persistent_volume_claims);
+  pointers(m.persistent_volumes, objects.persistent_volumes);
+  pointers(m.storage_classes, objects.storage_classes);
+  pointers(m.csi_nodes, objects.csi_nodes);
+  snapshot::Inputs in;
+  in.node_pools = m.node_pools;
+  in.instance_types = std::move(instance_types);
+  in.options = options;
+  for (const auto& p : all) {
+    if (!p.spec.node_name.empty()) objects.bound_pods.push_back(&p);
   }
+  // Pending: every pod not bound to a node, not finished and not a DaemonSet's (the input says
+  // what should run; there is no kube-scheduler verdict to wait for).
+  for (auto& p : all) {
+    if (!p.spec.node_name.empty() || snapshot::IsTerminal(p) || snapshot::IsOwnedByDaemonSet(p))
+      continue;
+    in.pending.push_back(p);
+  }
+  solver::Snapshot s = snapshot::Build(objects, std::move(in), warnings);
 
   if (warnings != nullptr && !m.node_classes.empty()) {
     for (const auto& np : m.node_pools) {

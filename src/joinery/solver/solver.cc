@@ -50,6 +50,12 @@ class PreparedInstanceTypes {
   std::vector<std::string> zone_table, ct_table;  // bit positions of OfferBits
   bool masks_ok = true;                           // at most 64 zones and capacity types
   std::vector<int> by_name;                       // type indices in name order
+  // Labels whose values the instance types resolve (a NodePool need not offer them): Karpenter's
+  // well-known labels plus every key a type of this list carries, as a provider registers its
+  // own labels (Karpenter's fake provider: size, special, integer). Views into static strings
+  // or into label_keys.
+  absl::flat_hash_set<std::string_view> well_known;
+  std::set<std::string, std::less<>> label_keys;  // owns the keys well_known adds
 };
 
 std::shared_ptr<const PreparedInstanceTypes> PrepareInstanceTypes(
@@ -73,10 +79,19 @@ std::shared_ptr<const PreparedInstanceTypes> PrepareInstanceTypes(
     }
     return static_cast<size_t>(it - table.begin());
   };
+  out->well_known = api::WellKnownLabels();
   out->types.reserve(types->size());
   for (const auto& it : *types) {
     internal::TypeStatic d;
     d.reqs = Requirements::FromLabels(it.labels);
+    for (const auto& sel : it.requirements) {
+      // Catalog loaders validate these; a requirement that does not parse constrains nothing.
+      if (auto r = Requirement::Make(sel.key, sel.operator_, sel.values); r.ok()) d.reqs.Add(*r);
+    }
+    for (const auto& [k, r] : d.reqs.items()) {
+      if (out->well_known.contains(k)) continue;
+      out->well_known.insert(*out->label_keys.insert(k).first);
+    }
     std::vector<std::string> zones, cts;
     for (const auto& o : it.offerings) {
       zones.push_back(o.zone);
@@ -508,7 +523,7 @@ class Scheduler {
       if (!t.ok()) continue;
       Requirements r = base;
       r.Add(*t);
-      if (node_reqs.Compatible(r, api::WellKnownLabels()).ok()) return true;
+      if (node_reqs.Compatible(r, prep_->well_known).ok()) return true;
     }
     return false;
   }
@@ -909,10 +924,10 @@ class Scheduler {
       if (!topo_.HostnameAllows(pod.topo, active, n.slot)) continue;
       if (!scheduling::CheckTaints(n.taints, tols).ok()) continue;
       if (!FitsVec(pod.requests, n.available)) continue;
-      if (!n.reqs.Compatible(preqs, api::WellKnownLabels()).ok()) continue;
+      if (!n.reqs.Compatible(preqs, prep_->well_known).ok()) continue;
       if (!scheduling::CheckHostPorts(n.host_ports, pod.host_ports).ok()) continue;
       if (!pod.volume_reqs.empty() &&
-          !n.reqs.Compatible(pod.volume_reqs, api::WellKnownLabels()).ok()) {
+          !n.reqs.Compatible(pod.volume_reqs, prep_->well_known).ok()) {
         continue;
       }
       if (!n.volume_limits.empty() && !n.volumes.CheckFits(pod.volumes, n.volume_limits).ok())
@@ -987,7 +1002,7 @@ class Scheduler {
     Requirements merged;
     const Requirements* reqs = &c.reqs;
     if (!preqs.empty()) {
-      if (absl::Status s = c.reqs.Compatible(preqs, api::WellKnownLabels()); !s.ok()) {
+      if (absl::Status s = c.reqs.Compatible(preqs, prep_->well_known); !s.ok()) {
         if (!explain) return Rejected();
         return absl::InvalidArgumentError(StrCat("incompatible requirements, ", s.message()));
       }
@@ -997,7 +1012,7 @@ class Scheduler {
     }
     if (!pod.volume_reqs.empty()) {
       // Volume zones narrow the node, not the pod's own requirements (topology domains).
-      if (absl::Status s = reqs->Compatible(pod.volume_reqs, api::WellKnownLabels()); !s.ok()) {
+      if (absl::Status s = reqs->Compatible(pod.volume_reqs, prep_->well_known); !s.ok()) {
         if (!explain) return Rejected();
         return absl::InvalidArgumentError(StrCat("incompatible volume requirements, ", s.message()));
       }
@@ -1411,7 +1426,7 @@ class Scheduler {
     if (!t.node_class_label.empty())
       out.labels[t.node_class_label] = np.template_.spec.node_class_ref.name;
     for (const auto& [k, r] : reqs.items()) {
-      if (api::WellKnownLabels().contains(k) || api::IsRestrictedLabel(k, true)) continue;
+      if (prep_->well_known.contains(k) || api::IsRestrictedLabel(k, true)) continue;
       if (out.labels.contains(k)) continue;
       if (auto v = r.Any()) out.labels[k] = *v;
     }
@@ -1450,6 +1465,18 @@ class Scheduler {
       out.launch = {best_it->name, best_o->zone, best_o->capacity_type, best_o->price,
                     best_o->price_simulated};
       for (const auto& [k, v] : best_it->labels) out.labels.emplace(k, v);
+      // A label the type allows several values of takes the NodeClaim's value when its
+      // requirements narrow it to one, else the type's first (Karpenter's fake provider does
+      // the same with the type's sorted values).
+      for (const auto& sel : best_it->requirements) {
+        if (sel.operator_ != "In" || sel.values.empty() || out.labels.contains(sel.key)) continue;
+        auto r = Requirement::Make(sel.key, sel.operator_, sel.values);
+        if (!r.ok()) continue;
+        if (const Requirement* narrowed = reqs.Find(sel.key); narrowed != nullptr) {
+          *r = r->Intersection(*narrowed);
+        }
+        if (auto v = r->Any()) out.labels[sel.key] = *v;
+      }
       out.labels[std::string(api::kLabelZone)] = best_o->zone;
       out.labels[std::string(api::kLabelCapacityType)] = best_o->capacity_type;
       out.capacity = best_it->capacity;

@@ -1,0 +1,161 @@
+#include "joinery/snapshot/builder.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string_view>
+
+#include "joinery/api/labels.h"
+#include "joinery/common/strings.h"
+
+namespace joinery::snapshot {
+
+bool IsTerminal(const api::Pod& pod) {
+  return pod.status.phase == "Succeeded" || pod.status.phase == "Failed";
+}
+
+bool IsOwnedByDaemonSet(const api::Pod& pod) {
+  return std::any_of(pod.metadata.owner_references.begin(), pod.metadata.owner_references.end(),
+                     [](const api::OwnerReference& o) { return o.kind == "DaemonSet"; });
+}
+
+bool IsProvisionable(const api::Pod& pod) {
+  if (!pod.spec.node_name.empty() || pod.metadata.deletion_timestamp.has_value()) return false;
+  if (IsTerminal(pod) || IsOwnedByDaemonSet(pod)) return false;
+  if (pod.metadata.annotations.count("kubernetes.io/config.mirror")) return false;
+  for (const auto& c : pod.status.conditions) {
+    if (c.type == "PodScheduled" && c.status == "False" && c.reason == "Unschedulable") return true;
+  }
+  return false;
+}
+
+bool IsEphemeralTaint(const api::Taint& t) {
+  // Karpenter's KnownEphemeralTaints, matched by key and effect, plus the readiness.k8s.io/
+  // family (Node Readiness Controller rules) with any effect.
+  struct Known {
+    std::string_view key, effect;
+  };
+  static constexpr Known kKnown[] = {
+      {"node.kubernetes.io/not-ready", "NoSchedule"},
+      {"node.kubernetes.io/not-ready", "NoExecute"},
+      {"node.kubernetes.io/unreachable", "NoSchedule"},
+      {"node.cloudprovider.kubernetes.io/uninitialized", "NoSchedule"},
+      {"karpenter.sh/unregistered", "NoExecute"},
+  };
+  for (const Known& k : kKnown) {
+    if (t.key == k.key && t.effect == k.effect) return true;
+  }
+  return t.key.starts_with("readiness.k8s.io/");
+}
+
+namespace {
+
+bool LabelTrue(const api::StringMap& labels, std::string_view key) {
+  auto it = labels.find(key);
+  return it != labels.end() && it->second == "true";
+}
+
+// Drops the taints an uninitialized managed node does not count: ephemeral ones and the
+// NodeClaim's startup taints (same key, value and effect, as Kubernetes matches taints).
+void DropStartupTaints(std::vector<api::Taint>& taints, const api::NodeClaim& claim) {
+  std::erase_if(taints, [&](const api::Taint& t) {
+    if (IsEphemeralTaint(t)) return true;
+    return std::any_of(claim.spec.startup_taints.begin(), claim.spec.startup_taints.end(),
+                       [&](const api::Taint& s) { return s.key == t.key && s.effect == t.effect; });
+  });
+}
+
+// Resources the Node reports as zero or not at all, from the NodeClaim's status.
+void FillFromClaim(ResourceList& node, const ResourceList& claim) {
+  for (const auto& [name, q] : claim) {
+    auto it = node.find(name);
+    if (it == node.end() || it->second.IsZero()) node[name] = q;
+  }
+}
+
+std::string PodKey(const api::Pod& p) {
+  return StrCat(p.metadata.namespace_.empty() ? "default" : p.metadata.namespace_, "/",
+                p.metadata.name);
+}
+
+}  // namespace
+
+solver::ExistingNode NodeView(const api::Node& node, const api::NodeClaim* claim) {
+  solver::ExistingNode en;
+  en.node = node;
+  const bool registered = claim == nullptr || LabelTrue(node.metadata.labels, api::kLabelRegistered);
+  en.initialized = claim == nullptr || LabelTrue(node.metadata.labels, api::kLabelInitialized);
+  if (claim == nullptr) return en;
+  if (!registered) {
+    // Not registered yet: the NodeClaim's labels and taints are what the node will have.
+    en.node.metadata.labels = claim->metadata.labels;
+    for (const auto& [k, v] : node.metadata.labels) en.node.metadata.labels.emplace(k, v);
+    en.node.taints = claim->spec.taints;
+  }
+  if (!en.initialized) {
+    DropStartupTaints(en.node.taints, *claim);
+    FillFromClaim(en.node.allocatable, claim->status.allocatable);
+    FillFromClaim(en.node.capacity, claim->status.capacity);
+  }
+  return en;
+}
+
+api::NodeClaim InFlightView(const api::NodeClaim& claim) {
+  api::NodeClaim view = claim;
+  DropStartupTaints(view.spec.taints, claim);
+  return view;
+}
+
+solver::Snapshot Build(const Objects& objects, Inputs in, std::vector<std::string>* warnings) {
+  solver::Snapshot snap;
+  snap.pods = std::move(in.pending);
+  snap.node_pools = std::move(in.node_pools);
+  snap.instance_types = std::move(in.instance_types);
+  snap.prepared = std::move(in.prepared);
+  snap.options = in.options;
+
+  // NodeClaims by providerID and by the Node they name, to find each Node's manager.
+  std::map<std::string_view, const api::NodeClaim*, std::less<>> by_provider_id, by_node_name;
+  for (const api::NodeClaim* c : objects.node_claims) {
+    if (!c->status.provider_id.empty()) by_provider_id.emplace(c->status.provider_id, c);
+    if (!c->status.node_name.empty()) by_node_name.emplace(c->status.node_name, c);
+  }
+  std::map<std::string_view, size_t, std::less<>> node_index;
+  std::set<const api::NodeClaim*> matched;
+  for (const api::Node* node : objects.nodes) {
+    const api::NodeClaim* claim = nullptr;
+    if (auto it = by_provider_id.find(node->provider_id);
+        !node->provider_id.empty() && it != by_provider_id.end()) {
+      claim = it->second;
+    } else if (auto n = by_node_name.find(node->metadata.name); n != by_node_name.end()) {
+      claim = n->second;
+    }
+    if (claim != nullptr) matched.insert(claim);
+    if (!node_index.emplace(node->metadata.name, snap.nodes.size()).second) continue;
+    snap.nodes.push_back(NodeView(*node, claim));
+  }
+  for (const api::NodeClaim* c : objects.node_claims) {
+    if (matched.contains(c) || c->metadata.deletion_timestamp.has_value()) continue;
+    snap.node_claims.push_back(InFlightView(*c));
+  }
+  for (const api::Pod* p : objects.bound_pods) {
+    if (p->spec.node_name.empty() || IsTerminal(*p)) continue;
+    auto it = node_index.find(p->spec.node_name);
+    if (it == node_index.end()) {
+      if (warnings != nullptr) {
+        warnings->push_back(StrCat("pod ", PodKey(*p), " is bound to node ", p->spec.node_name,
+                                   ", which is not in the input; ignoring it"));
+      }
+      continue;
+    }
+    snap.nodes[it->second].pods.push_back(*p);
+  }
+  for (const api::DaemonSet* d : objects.daemon_sets) snap.daemon_sets.push_back(*d);
+  for (const auto* c : objects.persistent_volume_claims) snap.persistent_volume_claims.push_back(*c);
+  for (const auto* v : objects.persistent_volumes) snap.persistent_volumes.push_back(*v);
+  for (const auto* sc : objects.storage_classes) snap.storage_classes.push_back(*sc);
+  for (const auto* n : objects.csi_nodes) snap.csi_nodes.push_back(*n);
+  return snap;
+}
+
+}  // namespace joinery::snapshot
