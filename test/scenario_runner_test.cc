@@ -53,6 +53,9 @@
 //         node: node-1                    # on this existing Node / in-flight NodeClaim
 //         nodeLabels: {k: v}              # the receiving node's labels; nodeLabelsAbsent: [k]
 //         nodeLabelsAbsent: [k]
+//         nodeLabelsNotEqual: {k: v}      # label k absent or with another value
+//         taints: [{key, value, effect}]  # the new NodeClaim's taints, exactly (any order);
+//         startupTaints: [...]            #   likewise its startup taints
 //         instanceType: x                 # of the new NodeClaim (launch choice); likewise
 //         nodePool: p                     #   nodePool, capacityType, zone
 //         capacityType: spot
@@ -66,6 +69,7 @@
 //         counts: [1, 1, 2]
 //   spec.options.instanceTypes: FILE      # --instance-types, relative to the scenario's folder
 //   claims[].instanceTypeOptions: [a, b]  # exactly these options (any order)
+//   claims[].taints / startupTaints: [{key, value, effect}]   # exactly (any order)
 //
 // Scenarios live in test/scenarios/ and its subfolders (test/scenarios/karpenter/: cases ported
 // from Karpenter's own test suites, docs/conformance.md); folders named instance-types hold
@@ -235,8 +239,30 @@ void CheckClaim(const solver::PlannedNodeClaim& nc, const YAML::Node& want, cons
                  {"nodePool", "instanceType", "capacityType", "zone", "price", "priceSimulated", "pods",
                   "podCount", "instanceTypeOptionsContain", "instanceTypeOptionsExclude",
                   "instanceTypeOptionCount", "instanceTypeOptions", "labels", "requests",
-                  "minValuesRelaxed"},
+                  "minValuesRelaxed", "taints", "startupTaints"},
                  where);
+  // Taints as "key=value:effect" (value omitted when empty), compared as sets.
+  auto taint_strings = [](const std::vector<api::Taint>& taints) {
+    std::vector<std::string> out;
+    for (const auto& t : taints) out.push_back(StrCat(t.key, t.value.empty() ? "" : "=", t.value, ":", t.effect));
+    return out;
+  };
+  auto want_taints = [](const YAML::Node& n) {
+    std::vector<std::string> out;
+    for (const auto& t : n) {
+      std::string v = t["value"] ? t["value"].as<std::string>() : "";
+      out.push_back(StrCat(t["key"].as<std::string>(), v.empty() ? "" : "=", v, ":", t["effect"].as<std::string>()));
+    }
+    return out;
+  };
+  if (want["taints"]) {
+    EXPECT_THAT(taint_strings(nc.taints), ::testing::UnorderedElementsAreArray(want_taints(want["taints"]))) << where;
+  }
+  if (want["startupTaints"]) {
+    EXPECT_THAT(taint_strings(nc.startup_taints),
+                ::testing::UnorderedElementsAreArray(want_taints(want["startupTaints"])))
+        << where;
+  }
   if (want["instanceTypeOptions"]) {
     EXPECT_THAT(nc.instance_type_options,
                 ::testing::UnorderedElementsAreArray(Strings(want["instanceTypeOptions"])))
@@ -367,8 +393,9 @@ class PlanIndex {
 void CheckPlacement(const PlanIndex& index, const YAML::Node& want, const std::string& where) {
   ExpectOnlyKeys(want,
                  {"pods", "scheduled", "reasonContains", "sameNode", "distinctNodes", "newNode", "node",
-                  "nodeLabels", "nodeLabelsAbsent", "instanceType", "nodePool", "capacityType", "zone",
-                  "instanceTypeOptions", "instanceTypeOptionsContain", "instanceTypeOptionsExclude"},
+                  "nodeLabels", "nodeLabelsAbsent", "nodeLabelsNotEqual", "instanceType", "nodePool",
+                  "capacityType", "zone", "instanceTypeOptions", "instanceTypeOptionsContain",
+                  "instanceTypeOptionsExclude", "taints", "startupTaints"},
                  where);
   ASSERT_TRUE(want["pods"] && want["pods"].IsSequence() && want["pods"].size() > 0)
       << where << ": pods is required";
@@ -416,9 +443,17 @@ void CheckPlacement(const PlanIndex& index, const YAML::Node& want, const std::s
             << at << ": node " << loc->node << " has label " << k << "=" << loc->labels->at(k);
       }
     }
+    if (want["nodeLabelsNotEqual"]) {
+      for (const auto& kv : want["nodeLabelsNotEqual"]) {
+        std::string k = kv.first.as<std::string>();
+        if (loc->labels == nullptr || !loc->labels->contains(k)) continue;
+        EXPECT_NE(loc->labels->at(k), kv.second.as<std::string>()) << at << ": label " << k;
+      }
+    }
     const bool claim_fields = want["instanceType"] || want["nodePool"] || want["capacityType"] ||
                               want["zone"] || want["instanceTypeOptions"] ||
-                              want["instanceTypeOptionsContain"] || want["instanceTypeOptionsExclude"];
+                              want["instanceTypeOptionsContain"] || want["instanceTypeOptionsExclude"] ||
+                              want["taints"] || want["startupTaints"];
     if (!claim_fields) continue;
     if (loc->claim == nullptr) {
       ADD_FAILURE() << at << ": expected on a new NodeClaim, is on existing " << loc->node;
@@ -426,7 +461,8 @@ void CheckPlacement(const PlanIndex& index, const YAML::Node& want, const std::s
     }
     YAML::Node claim_want(YAML::NodeType::Map);
     for (const char* k : {"instanceType", "nodePool", "capacityType", "zone", "instanceTypeOptions",
-                          "instanceTypeOptionsContain", "instanceTypeOptionsExclude"}) {
+                          "instanceTypeOptionsContain", "instanceTypeOptionsExclude", "taints",
+                          "startupTaints"}) {
       if (want[k]) claim_want[k] = want[k];
     }
     CheckClaim(*loc->claim, claim_want, at);

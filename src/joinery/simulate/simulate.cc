@@ -234,11 +234,13 @@ solver::Snapshot BuildSnapshot(const api::Manifests& m,
   for (const auto& p : all) {
     if (!p.spec.node_name.empty()) objects.bound_pods.push_back(&p);
   }
-  // Pending: every pod not bound to a node, not finished and not a DaemonSet's (the input says
-  // what should run; there is no kube-scheduler verdict to wait for).
+  // Pending: every pod not bound to a node, not finished, not terminating and not a DaemonSet's
+  // (the input says what should run; there is no kube-scheduler verdict to wait for).
   for (auto& p : all) {
-    if (!p.spec.node_name.empty() || snapshot::IsTerminal(p) || snapshot::IsOwnedByDaemonSet(p))
-      continue;
+    if (!p.spec.node_name.empty() || snapshot::IsTerminal(p) || snapshot::IsOwnedByDaemonSet(p) ||
+        p.metadata.deletion_timestamp.has_value()) {
+      continue;  // terminating pods are not provisioned for
+    }
     in.pending.push_back(p);
   }
   solver::Snapshot s = snapshot::Build(objects, std::move(in), warnings);

@@ -141,6 +141,9 @@ using Vec = std::vector<int64_t>;  // milli-units per interned resource
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// For strict requirement checks against a node's labels: no label may be missing.
+const absl::flat_hash_set<std::string_view> kNoUndefinedLabels;
+
 std::string ToLower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
@@ -281,6 +284,10 @@ struct Template {
   std::vector<int> options;          // indices into the instance-type table, prefiltered
   std::vector<Vec> daemon_overhead;  // per instance type (index as in the type table); options only
   std::vector<Vec> room;             // per instance type: allocatable − daemon overhead; options only
+  // Per instance type: host ports the DaemonSets that would run on it bind (options only); a
+  // pod needing one of them cannot go on a node of that type.
+  std::vector<std::vector<scheduling::HostPort>> daemon_ports;
+  bool any_daemon_ports = false;
   std::string node_class_label;      // e.g. karpenter.k8s.aws/ec2nodeclass
 };
 
@@ -506,9 +513,14 @@ class Scheduler {
     }
   }
 
-  // DaemonSet pods that would run on a node with these requirements and taints.
+  // DaemonSet pods that would run on a node with these requirements and taints. For a new
+  // NodeClaim (`existing` false) any required node-affinity term may hold and well-known labels
+  // the requirements leave open count as satisfiable (Karpenter's isDaemonPodCompatible). For an
+  // existing node the check is strict, as Karpenter's isDaemonPodCompatibleWithNode: the
+  // nodeSelector and the first required term against the node's labels, every label they name
+  // present on the node.
   bool DaemonCompatible(const api::DaemonSet& ds, const Requirements& node_reqs,
-                        const std::vector<api::Taint>& taints) const {
+                        const std::vector<api::Taint>& taints, bool existing = false) const {
     std::vector<api::Toleration> tols = ds.template_.spec.tolerations;
     tols.push_back(PreferNoScheduleToleration());
     if (!scheduling::CheckTaints(taints, tols).ok()) return false;
@@ -518,12 +530,13 @@ class Scheduler {
     if (aff && aff->node_affinity && aff->node_affinity->required)
       terms = *aff->node_affinity->required;
     if (terms.empty()) terms.emplace_back();
+    if (existing) terms.resize(1);
     for (const auto& term : terms) {
       auto t = Requirements::FromSelector(term.match_expressions);
       if (!t.ok()) continue;
       Requirements r = base;
       r.Add(*t);
-      if (node_reqs.Compatible(r, prep_->well_known).ok()) return true;
+      if (node_reqs.Compatible(r, existing ? kNoUndefinedLabels : prep_->well_known).ok()) return true;
     }
     return false;
   }
@@ -561,16 +574,24 @@ class Scheduler {
       }
       t.daemon_overhead.resize(types_.size());
       t.room.resize(types_.size());
+      t.daemon_ports.resize(types_.size());
       for (int i = 0; i < static_cast<int>(types_.size()); ++i) {
         const ITData& d = types_[i];
         if (!d.s->reqs.Intersects(t.reqs).ok() || !HasCompatibleOffering(*d.it, t.reqs)) continue;
         Vec overhead(res_.size(), 0);
         if (!snap_.daemon_sets.empty()) {
+          // A DaemonSet's pods run once the node has registered and initialized (Karpenter
+          // adds both labels to the template's requirements for this check only).
           Requirements node_reqs = t.reqs;
           node_reqs.Add(d.s->reqs);
+          node_reqs.Add(Requirement::In(std::string(api::kLabelRegistered), {"true"}));
+          node_reqs.Add(Requirement::In(std::string(api::kLabelInitialized), {"true"}));
           for (size_t k = 0; k < snap_.daemon_sets.size(); ++k) {
             if (DaemonCompatible(snap_.daemon_sets[k], node_reqs, np->template_.spec.taints)) {
               AddVec(overhead, daemon_requests_[k]);
+              auto ports = scheduling::PodHostPorts(snap_.daemon_sets[k].template_.spec);
+              t.any_daemon_ports |= !ports.empty();
+              t.daemon_ports[i].insert(t.daemon_ports[i].end(), ports.begin(), ports.end());
             }
           }
         }
@@ -610,7 +631,8 @@ class Scheduler {
                              return o.kind == "DaemonSet" && o.name == ds.metadata.name;
                            });
       });
-      if (!present && DaemonCompatible(ds, reqs, taints)) AddVec(overhead, daemon_requests_[k]);
+      if (!present && DaemonCompatible(ds, reqs, taints, /*existing=*/true))
+        AddVec(overhead, daemon_requests_[k]);
     }
     return overhead;
   }
@@ -659,7 +681,9 @@ class Scheduler {
       n.reqs.Add(Requirements::FromLabels(nc.metadata.labels));
       n.taints = nc.spec.taints;
       Vec cap = res_.Dense(nc.status.capacity);
-      if (!nc.status.allocatable.empty()) {
+      if (!nc.status.allocatable.empty() || !nc.status.capacity.empty()) {
+        // Launched: what it reports allocatable. A launched NodeClaim that reports capacity but
+        // no allocatable yet takes no pods, as in Karpenter (its allocatable is empty).
         n.available = res_.Dense(nc.status.allocatable);
       } else {
         // Not launched yet: count on the smallest allocatable among its possible instance types,
@@ -705,28 +729,40 @@ class Scheduler {
       }
       return "";
     };
+    // Karpenter's Provisioner.Validate, in its order: a pod that refuses Karpenter nodes
+    // (karpenter.sh/nodepool DoesNotExist in the terms it would schedule with: the heaviest
+    // preferred term and the first required one), then restricted labels in the nodeSelector
+    // and in every required term (preferred terms are not validated).
+    const auto& aff = pod.spec.affinity;
+    const bool node_aff = aff && aff->node_affinity;
+    auto refuses = [](const api::NodeSelectorTerm& t) {
+      return std::any_of(t.match_expressions.begin(), t.match_expressions.end(),
+                         [](const api::NodeSelectorRequirement& r) {
+                           return r.key == api::kLabelNodePool && r.operator_ == "DoesNotExist";
+                         });
+    };
+    if (node_aff) {
+      const auto& preferred = aff->node_affinity->preferred;
+      auto heaviest = std::max_element(
+          preferred.begin(), preferred.end(),
+          [](const api::PreferredSchedulingTerm& a, const api::PreferredSchedulingTerm& b) {
+            return a.weight < b.weight;
+          });
+      const auto& required = aff->node_affinity->required;
+      if ((heaviest != preferred.end() && refuses(heaviest->preference)) ||
+          (required && !required->empty() && refuses(required->front()))) {
+        return "configured to not run on a Karpenter provisioned node";
+      }
+    }
     for (const auto& [k, v] : pod.spec.node_selector) {
       if (auto m = check(k); !m.empty()) return m;
     }
-    const auto& aff = pod.spec.affinity;
-    if (aff && aff->node_affinity) {
-      auto scan = [&](const api::NodeSelectorTerm& t) -> std::string {
+    if (node_aff && aff->node_affinity->required) {
+      for (const auto& t : *aff->node_affinity->required) {
         if (!t.match_fields.empty()) return "node selector term with matchFields is not supported";
         for (const auto& r : t.match_expressions) {
-          if (r.key == api::kLabelNodePool && r.operator_ == "DoesNotExist") {
-            return "configured to not run on a Karpenter provisioned node";
-          }
           if (auto m = check(r.key); !m.empty()) return m;
         }
-        return "";
-      };
-      if (aff->node_affinity->required) {
-        for (const auto& t : *aff->node_affinity->required) {
-          if (auto m = scan(t); !m.empty()) return m;
-        }
-      }
-      for (const auto& p : aff->node_affinity->preferred) {
-        if (auto m = scan(p.preference); !m.empty()) return m;
       }
     }
     return "";
@@ -811,12 +847,14 @@ class Scheduler {
       }
       for (const auto& en : snap_.nodes) {
         auto l = en.node.metadata.labels.find(key);
-        if (l != en.node.metadata.labels.end()) topo_.AddDomain(key, l->second, &en.node.taints);
+        if (l == en.node.metadata.labels.end()) continue;
+        Requirements labels = Requirements::FromLabels(en.node.metadata.labels);
+        topo_.AddDomain(key, l->second, &en.node.taints, &labels);
       }
       for (const auto& n : nodes_) {
         const Requirement* r = n.is_claim ? n.reqs.Find(key) : nullptr;
         if (r == nullptr || r->complement()) continue;
-        for (const auto& v : r->values()) topo_.AddDomain(key, v, &n.taints);
+        for (const auto& v : r->values()) topo_.AddDomain(key, v, &n.taints, &n.reqs);
       }
     }
     for (auto& p : pods_) {
@@ -889,6 +927,30 @@ class Scheduler {
     return false;
   }
 
+  // One attempt's pod requirements: `node` (nodeSelector, the current required term and the
+  // heaviest preferred one) decides where the pod may go; topology domains come from the strict
+  // part alone (no preferred term), as Karpenter passes its StrictRequirements to the topology:
+  // a preference never removes a spread's domains.
+  struct AttemptReqs {
+    Requirements node;
+    std::optional<Requirements> strict;  // set when it differs from `node`
+    const Requirements& topo() const { return strict ? *strict : node; }
+  };
+
+  static absl::StatusOr<AttemptReqs> AttemptRequirements(const api::Pod& pod, const Prefs& prefs) {
+    AttemptReqs out;
+    Prefs required = prefs;
+    required.preferred.clear();
+    ASSIGN_OR_RETURN(out.node, PodRequirements(pod, required));
+    if (!prefs.preferred.empty()) {
+      out.strict = out.node;
+      auto t = Requirements::FromSelector(prefs.preferred.front().preference.match_expressions);
+      if (!t.ok()) return t.status();
+      out.node.Add(*t);
+    }
+    return out;
+  }
+
   static absl::StatusOr<Requirements> PodRequirements(const api::Pod& pod, const Prefs& prefs) {
     Requirements r = Requirements::FromLabels(pod.spec.node_selector);
     if (!prefs.required_terms.empty()) {
@@ -917,24 +979,25 @@ class Scheduler {
 
   // ---- placement ----
 
-  absl::Status TryExisting(const PodData& pod, const Requirements& preqs,
+  absl::Status TryExisting(const PodData& pod, const AttemptReqs& ar,
                            const std::vector<api::Toleration>& tols,
                            const internal::ActiveTerms& active) {
+    const Requirements& preqs = ar.node;
     for (auto& n : nodes_) {
       if (!topo_.HostnameAllows(pod.topo, active, n.slot)) continue;
       if (!scheduling::CheckTaints(n.taints, tols).ok()) continue;
       if (!FitsVec(pod.requests, n.available)) continue;
-      if (!n.reqs.Compatible(preqs, prep_->well_known).ok()) continue;
+      // Strict, as Karpenter's ExistingNode: a label the pod requires must be on the node.
+      if (!n.reqs.Compatible(preqs, kNoUndefinedLabels).ok()) continue;
       if (!scheduling::CheckHostPorts(n.host_ports, pod.host_ports).ok()) continue;
-      if (!pod.volume_reqs.empty() &&
-          !n.reqs.Compatible(pod.volume_reqs, prep_->well_known).ok()) {
+      if (!pod.volume_reqs.empty() && !n.reqs.Compatible(pod.volume_reqs, kNoUndefinedLabels).ok()) {
         continue;
       }
       if (!n.volume_limits.empty() && !n.volumes.CheckFits(pod.volumes, n.volume_limits).ok())
         continue;
       internal::NodeView view{n.slot, &n.reqs, &n.taints};
       if (!pod.topo.empty()) {
-        if (!topo_.DomainRequirements(pod.topo, active, preqs, view, false).ok())
+        if (!topo_.DomainRequirements(pod.topo, active, ar.topo(), view, false).ok())
           continue;
         topo_.Record(pod.topo, view);
       }
@@ -987,9 +1050,10 @@ class Scheduler {
     return true;
   }
 
-  absl::StatusOr<AddResult> CanAdd(const Claim& c, const PodData& pod, const Requirements& preqs,
+  absl::StatusOr<AddResult> CanAdd(const Claim& c, const PodData& pod, const AttemptReqs& ar,
                                    const std::vector<api::Toleration>& tols,
                                    const internal::ActiveTerms& active, bool explain) const {
+    const Requirements& preqs = ar.node;
     const Template& t = templates_[c.tmpl];
     if (absl::Status s = scheduling::CheckTaints(t.pool->template_.spec.taints, tols); !s.ok())
       return explain ? s : Rejected();
@@ -1026,7 +1090,7 @@ class Scheduler {
       // Topology last: it may collapse the NodeClaim's domains to one.
       internal::NodeView view{c.slot, reqs, &t.pool->template_.spec.taints,
                               reqs == &c.reqs && !c.key_masks.empty() ? &c.key_masks : nullptr};
-      auto treqs = topo_.DomainRequirements(pod.topo, active, preqs, view, explain);
+      auto treqs = topo_.DomainRequirements(pod.topo, active, ar.topo(), view, explain);
       if (!treqs.ok()) return explain ? treqs.status() : Rejected();
       if (!treqs->empty()) {
         if (reqs != &merged) {
@@ -1053,13 +1117,20 @@ class Scheduler {
         volume_counts.emplace_back(driver, c.volumes.CountWith(driver, pod.volumes));
       }
     }
+    // DaemonSet host ports: types whose DaemonSets bind a port the pod needs are passed over
+    // without counting towards the failure reasons (Karpenter skips their overhead group).
+    const bool daemon_ports = t.any_daemon_ports && !pod.host_ports.empty();
     // Fast path: nothing narrows the requirements and even the smallest option has room.
-    if (same && volume_counts.empty() && !c.min_room.empty() && FitsRoom(total, c.min_room)) {
+    if (same && !daemon_ports && volume_counts.empty() && !c.min_room.empty() &&
+        FitsRoom(total, c.min_room)) {
       r.options_unchanged = true;
       return r;
     }
     for (int i : c.options) {
       const ITData& d = types_[i];
+      if (daemon_ports && !scheduling::CheckHostPorts(t.daemon_ports[i], pod.host_ports).ok()) {
+        continue;
+      }
       bool fits = FitsRoom(total, t.room[i]);
       for (const auto& [driver, count] : volume_counts) {
         std::optional<int> limit = d.it->VolumeLimit(driver);
@@ -1088,7 +1159,9 @@ class Scheduler {
       return absl::InvalidArgumentError(
           FilterErrorMessage(f, reqs->ToString(), res_.ToJson(with_daemons), huge_cpu));
     }
-    if (r.options.size() != c.options.size() || !same) {
+    // minValues: checked when the options or requirements change, and on a new NodeClaim (whose
+    // options may be the template's, which nothing checked before).
+    if (r.options.size() != c.options.size() || !same || c.pods.empty()) {
       if (std::string unmet = UnmetMinValues(r.options, types_, *reqs); !unmet.empty()) {
         if (snap_.options.min_values_policy == MinValuesPolicy::kStrict) {
           if (!explain) return Rejected();
@@ -1142,7 +1215,7 @@ class Scheduler {
 
   // `filter`: the domains the pod's keyed topology terms could allow anywhere (Prefilter); a
   // NodeClaim outside them is skipped without building its requirements.
-  absl::Status TryInflight(const PodData& pod, int pod_index, const Requirements& preqs,
+  absl::Status TryInflight(const PodData& pod, int pod_index, const AttemptReqs& ar,
                            const std::vector<api::Toleration>& tols,
                            const internal::ActiveTerms& active,
                            const internal::Topology::KeyFilter& filter) {
@@ -1157,7 +1230,7 @@ class Scheduler {
         }
       }
       if (!FitsSum(c.requests, pod.requests, c.max_room)) return false;  // fits no option
-      auto r = CanAdd(c, pod, preqs, tols, active, /*explain=*/false);
+      auto r = CanAdd(c, pod, ar, tols, active, /*explain=*/false);
       if (!r.ok()) return false;
       Commit(c, pod, pod_index, *std::move(r));
       // One more pod: move right past the claims with at most as many (lower index first).
@@ -1186,7 +1259,7 @@ class Scheduler {
     return absl::NotFoundError("no in-flight nodeclaim");
   }
 
-  absl::Status TryNew(const PodData& pod, int pod_index, const Requirements& preqs,
+  absl::Status TryNew(const PodData& pod, int pod_index, const AttemptReqs& ar,
                       const std::vector<api::Toleration>& tols,
                       const internal::ActiveTerms& active, bool explain) {
     if (!have_node_pools_) return absl::InvalidArgumentError("no dynamic nodepools found");
@@ -1226,7 +1299,7 @@ class Scheduler {
       c.reqs = t.reqs;
       c.reqs.Add(Requirement::In(std::string(api::kLabelHostname), {c.hostname}));
       c.requests.assign(res_.size(), 0);
-      auto r = CanAdd(c, pod, preqs, tols, active, explain);
+      auto r = CanAdd(c, pod, ar, tols, active, explain);
       if (!r.ok()) {
         if (!explain) continue;
         errs.push_back(StrCat("incompatible with nodepool \"", pool, "\", daemonset overhead=",
@@ -1253,20 +1326,20 @@ class Scheduler {
     return absl::InvalidArgumentError(StrJoin(errs, "; "));
   }
 
-  absl::Status Add(const PodData& pod, int pod_index, const Requirements& preqs,
+  absl::Status Add(const PodData& pod, int pod_index, const AttemptReqs& ar,
                    const std::vector<api::Toleration>& tols, const internal::ActiveTerms& active,
                    bool explain) {
     const internal::Topology::KeyFilter filter =
         pod.topo.empty() ? internal::Topology::KeyFilter{}
-                         : topo_.Prefilter(pod.topo, active, preqs);
+                         : topo_.Prefilter(pod.topo, active, ar.topo());
     // A term no domain can satisfy fails everywhere: let a new NodeClaim explain why.
     if (internal::Topology::Infeasible(filter)) {
       if (!explain) return Rejected();
-      return TryNew(pod, pod_index, preqs, tols, active, explain);
+      return TryNew(pod, pod_index, ar, tols, active, explain);
     }
-    if (TryExisting(pod, preqs, tols, active).ok()) return absl::OkStatus();
-    if (TryInflight(pod, pod_index, preqs, tols, active, filter).ok()) return absl::OkStatus();
-    return TryNew(pod, pod_index, preqs, tols, active, explain);
+    if (TryExisting(pod, ar, tols, active).ok()) return absl::OkStatus();
+    if (TryInflight(pod, pod_index, ar, tols, active, filter).ok()) return absl::OkStatus();
+    return TryNew(pod, pod_index, ar, tols, active, explain);
   }
 
   absl::Status TrySchedule(int pod_index) {
@@ -1277,7 +1350,7 @@ class Scheduler {
       // Only the last attempt's failure is reported, so earlier ones need no reasons.
       Prefs next = prefs;
       const bool can_relax = Relax(next, pod.topo);
-      auto preqs = PodRequirements(*pod.pod, prefs);
+      auto preqs = AttemptRequirements(*pod.pod, prefs);
       absl::Status s = preqs.status();
       if (preqs.ok()) {
         std::vector<api::Toleration> tols = pod.pod->spec.tolerations;

@@ -242,7 +242,8 @@ std::vector<std::string> Topology::Keys() const {
 }
 
 void Topology::AddDomain(std::string_view key, std::string_view value,
-                         const std::vector<api::Taint>* taints) {
+                         const std::vector<api::Taint>* taints,
+                         const scheduling::Requirements* node_labels) {
   if (key == api::kLabelHostname || value.empty()) return;
   int ki = -1;
   for (size_t i = 0; i < keys_.size(); ++i) {
@@ -256,7 +257,15 @@ void Topology::AddDomain(std::string_view key, std::string_view value,
     kd.providers.emplace_back();
   }
   auto& prov = kd.providers[it->second];
-  if (std::find(prov.begin(), prov.end(), taints) == prov.end()) prov.push_back(taints);
+  if (node_labels == nullptr) {
+    for (const auto& p : prov) {
+      if (p.node == nullptr && p.taints == taints) return;
+    }
+    prov.push_back({taints, nullptr});
+    return;
+  }
+  provider_nodes_.push_back(*node_labels);
+  prov.push_back({taints, &provider_nodes_.back()});
 }
 
 void Topology::OpenSlot(int slot) {
@@ -434,9 +443,19 @@ bool Topology::NodeFilterMatches(const Group& g, const NodeView& node) const {
 }
 
 bool Topology::DomainEligible(const Group& g, int domain) const {
-  if (!g.honor_taints) return true;
-  for (const auto* taints : keys_[g.key_index].providers[domain]) {
-    if (taints == nullptr || scheduling::CheckTaints(*taints, g.tolerations).ok()) return true;
+  const bool affinity = g.type == TopologyType::kSpread && g.honor_affinity;
+  if (!g.honor_taints && !affinity) return true;
+  for (const auto& p : keys_[g.key_index].providers[domain]) {
+    if (g.honor_taints && p.taints != nullptr &&
+        !scheduling::CheckTaints(*p.taints, g.tolerations).ok()) {
+      continue;
+    }
+    if (affinity && p.node != nullptr &&
+        !std::any_of(g.affinity_terms.begin(), g.affinity_terms.end(),
+                     [&](const Requirements& t) { return p.node->Compatible(t, {}).ok(); })) {
+      continue;
+    }
+    return true;
   }
   return false;
 }

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -86,9 +87,13 @@ class Topology {
   bool empty() const { return groups_.empty(); }
 
   // Phase 2: the domain universe. `taints` (may be null) are those of the NodePool or node that
-  // provides the domain, for nodeTaintsPolicy: Honor.
+  // provides the domain, for nodeTaintsPolicy: Honor. `node_labels` (null for a NodePool) are the
+  // labels of the existing node that provides it: as in Karpenter, a node's domains count for a
+  // spread only when the node passes the spread's node filter (nodeAffinityPolicy: Honor keeps
+  // nodes the pod's node affinity allows), while NodePools' domains are filtered by taints only.
   void AddDomain(std::string_view key, std::string_view value,
-                 const std::vector<api::Taint>* taints);
+                 const std::vector<api::Taint>* taints,
+                 const scheduling::Requirements* node_labels = nullptr);
   // Hostname slots are registered implicitly; names are for messages.
   void NameSlot(int slot, std::string name);
   // A node or NodeClaim that may take pods from now on (feeds CandidateSlots).
@@ -156,8 +161,13 @@ class Topology {
     std::string key;
     std::vector<std::string> values;
     absl::flat_hash_map<std::string, int> index;
-    std::vector<std::vector<const std::vector<api::Taint>*>> providers;
+    struct Provider {
+      const std::vector<api::Taint>* taints = nullptr;
+      const scheduling::Requirements* node = nullptr;  // null: a NodePool
+    };
+    std::vector<std::vector<Provider>> providers;
   };
+  std::deque<scheduling::Requirements> provider_nodes_;  // owns Provider::node
 
   int Intern(Group g, std::string identity);
   // The group of a pod (anti-)affinity term of `owner`; -1 when its selector selects nothing.

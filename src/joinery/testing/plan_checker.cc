@@ -318,6 +318,9 @@ struct PodAt {
 struct DomainSource {
   std::string value;
   const std::vector<api::Taint>* taints;
+  // The existing node's labels; null for a NodePool. Karpenter counts a node's domain for a
+  // spread only when the node passes the spread's node filter (nodeAffinityPolicy: Honor).
+  const api::StringMap* node_labels = nullptr;
 };
 
 class TopologyChecker {
@@ -560,6 +563,7 @@ class TopologyChecker {
       if (pool.replicas.has_value() || pool.metadata.deletion_timestamp.has_value()) continue;
       auto reqs = scheduling::Requirements::FromSelector(pool.template_.spec.requirements);
       if (!reqs.ok()) continue;
+      reqs->Add(scheduling::Requirements::FromLabels(pool.template_.labels));  // labels narrow too
       scheduling::Requirement zone = reqs->Get(api::kLabelZone);
       scheduling::Requirement capacity_type = reqs->Get(api::kLabelCapacityType);
       scheduling::Requirement want = reqs->Get(key);
@@ -599,12 +603,14 @@ class TopologyChecker {
     for (const auto& n : snap_.nodes) {
       if (key == api::kLabelHostname) {
         auto h = n.node.metadata.labels.find(api::kLabelHostname);
-        out.push_back(
-            {h == n.node.metadata.labels.end() ? n.node.metadata.name : h->second, &n.node.taints});
+        out.push_back({h == n.node.metadata.labels.end() ? n.node.metadata.name : h->second,
+                       &n.node.taints, &n.node.metadata.labels});
         continue;
       }
       for (const auto& [k, v] : n.node.metadata.labels) {
-        if (api::NormalizeLabelKey(k) == key) out.push_back({v, &n.node.taints});
+        if (api::NormalizeLabelKey(k) == key) {
+          out.push_back({v, &n.node.taints, &n.node.metadata.labels});
+        }
       }
     }
     return it->second;
@@ -678,6 +684,10 @@ class TopologyChecker {
         std::set<std::string> eligible;
         for (const DomainSource& src : Universe(g.key)) {
           if (HonorsNodeAffinity(c) && !AllowsDomain(*g.owner, g.key, src.value)) continue;
+          if (HonorsNodeAffinity(c) && src.node_labels != nullptr &&
+              !PodSelectorsHold(g.owner->spec, *src.node_labels, /*planned=*/false).ok()) {
+            continue;
+          }
           if (HonorsTaints(c) &&
               !ToleratesHardTaints(g.owner->spec.tolerations, *src.taints).ok()) {
             continue;
