@@ -227,12 +227,14 @@ solver::Snapshot BuildSnapshot(const api::Manifests& m,
   pointers(m.persistent_volumes, objects.persistent_volumes);
   pointers(m.storage_classes, objects.storage_classes);
   pointers(m.csi_nodes, objects.csi_nodes);
+  pointers(m.pod_disruption_budgets, objects.pod_disruption_budgets);
   snapshot::Inputs in;
   in.node_pools = m.node_pools;
   in.instance_types = std::move(instance_types);
   in.options = options;
   for (const auto& p : all) {
     if (!p.spec.node_name.empty()) objects.bound_pods.push_back(&p);
+    if (snapshot::IsOwnedByDaemonSet(p)) objects.daemon_set_pods.push_back(&p);
   }
   // Pending: every pod not bound to a node, not finished, not terminating and not a DaemonSet's
   // (the input says what should run; there is no kube-scheduler verdict to wait for).

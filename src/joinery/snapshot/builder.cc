@@ -1,12 +1,14 @@
 #include "joinery/snapshot/builder.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 #include <string_view>
 
 #include "joinery/api/labels.h"
 #include "joinery/common/strings.h"
+#include "joinery/scheduling/requirements.h"
 
 namespace joinery::snapshot {
 
@@ -78,13 +80,111 @@ std::string PodKey(const api::Pod& p) {
                 p.metadata.name);
 }
 
+// The DaemonSet as the scheduler should weigh it: its newest running pod when it has one (what
+// the DaemonSet controller actually created: requests may differ from the template, e.g. after a
+// VPA or a mutating webhook), with the template's required node affinity, which the DaemonSet
+// controller replaces by a per-node hostname term on each pod (Karpenter's getDaemonSetPods).
+api::DaemonSet EffectiveDaemonSet(const api::DaemonSet& ds, const std::vector<const api::Pod*>& pods) {
+  const api::Pod* newest = nullptr;
+  const std::string ns = ds.metadata.namespace_.empty() ? "default" : ds.metadata.namespace_;
+  for (const api::Pod* p : pods) {
+    if ((p->metadata.namespace_.empty() ? "default" : p->metadata.namespace_) != ns) continue;
+    bool controlled = std::any_of(
+        p->metadata.owner_references.begin(), p->metadata.owner_references.end(),
+        [&](const api::OwnerReference& o) {
+          if (!o.controller || o.kind != "DaemonSet" || o.name != ds.metadata.name) return false;
+          return ds.metadata.uid.empty() || o.uid.empty() || o.uid == ds.metadata.uid;
+        });
+    if (!controlled) continue;
+    if (newest == nullptr || p->metadata.creation_timestamp > newest->metadata.creation_timestamp) {
+      newest = p;
+    }
+  }
+  api::DaemonSet out = ds;
+  if (newest == nullptr) return out;
+  out.template_.spec = newest->spec;
+  out.template_.spec.node_name.clear();
+  const auto& want = ds.template_.spec.affinity;
+  if (want && want->node_affinity && want->node_affinity->required) {
+    auto& aff = out.template_.spec.affinity;
+    if (!aff) aff.emplace();
+    if (!aff->node_affinity) aff->node_affinity.emplace();
+    aff->node_affinity->required = want->node_affinity->required;
+  }
+  return out;
+}
+
+bool OwnedBy(const api::Pod& pod, std::string_view kind) {
+  return std::any_of(pod.metadata.owner_references.begin(), pod.metadata.owner_references.end(),
+                     [&](const api::OwnerReference& o) { return o.kind == kind; });
+}
+
+bool ConditionTrue(const std::vector<api::Condition>& conditions, std::string_view type) {
+  return std::any_of(conditions.begin(), conditions.end(), [&](const api::Condition& c) {
+    return c.type == type && c.status == "True";
+  });
+}
+
+bool DoNotDisrupt(const api::Pod& pod) {
+  auto it = pod.metadata.annotations.find(api::kAnnotationDoNotDisrupt);
+  if (it == pod.metadata.annotations.end()) return false;
+  if (it->second == "true") return true;
+  // A duration: active while the pod is younger than it, which needs a clock; an invalid value
+  // counts as absent (Karpenter records an event and ignores it).
+  return !it->second.empty() && std::isdigit(static_cast<unsigned char>(it->second[0]));
+}
+
+bool ToleratesDisruptedTaint(const api::Pod& pod) {
+  return std::any_of(pod.spec.tolerations.begin(), pod.spec.tolerations.end(),
+                     [](const api::Toleration& t) {
+                       bool key = t.key.empty() ? t.operator_ == "Exists" : t.key == api::kTaintDisrupted;
+                       bool effect = t.effect.empty() || t.effect == "NoSchedule";
+                       return key && effect;
+                     });
+}
+
+bool FullyBlocking(const api::PodDisruptionBudget& b) {
+  return b.max_unavailable == "0" || b.max_unavailable == "0%" || b.min_available == "100%";
+}
+
+// Karpenter's MarkedForDeletion, from the objects.
+bool Deleting(const api::Node& node, const api::NodeClaim* claim) {
+  if (claim != nullptr) {
+    return claim->metadata.deletion_timestamp.has_value() ||
+           ConditionTrue(claim->status.conditions, "InstanceTerminating");
+  }
+  return node.metadata.deletion_timestamp.has_value();
+}
+
 }  // namespace
+
+bool IsCurrentlyReschedulable(const api::Pod& pod,
+                              const std::vector<const api::PodDisruptionBudget*>& budgets) {
+  const bool terminating = pod.metadata.deletion_timestamp.has_value();
+  const bool active = !IsTerminal(pod) && !terminating;
+  if (!(active || (terminating && OwnedBy(pod, "StatefulSet")))) return false;
+  if (IsOwnedByDaemonSet(pod) || OwnedBy(pod, "Node")) return false;
+  if (active && DoNotDisrupt(pod)) return false;
+  // Budgets only matter for pods Karpenter would evict.
+  if (!active || ToleratesDisruptedTaint(pod)) return true;
+  const std::string ns = pod.metadata.namespace_.empty() ? "default" : pod.metadata.namespace_;
+  int matching = 0;
+  bool blocking = false;
+  for (const api::PodDisruptionBudget* b : budgets) {
+    if ((b->metadata.namespace_.empty() ? "default" : b->metadata.namespace_) != ns) continue;
+    if (!b->selector || !scheduling::SelectorMatches(*b->selector, pod.metadata.labels)) continue;
+    ++matching;
+    blocking |= FullyBlocking(*b);
+  }
+  return matching <= 1 && !blocking;
+}
 
 solver::ExistingNode NodeView(const api::Node& node, const api::NodeClaim* claim) {
   solver::ExistingNode en;
   en.node = node;
   const bool registered = claim == nullptr || LabelTrue(node.metadata.labels, api::kLabelRegistered);
   en.initialized = claim == nullptr || LabelTrue(node.metadata.labels, api::kLabelInitialized);
+  en.marked_for_deletion = Deleting(node, claim);
   if (claim == nullptr) return en;
   if (!registered) {
     // Not registered yet: the NodeClaim's labels and taints are what the node will have.
@@ -138,6 +238,7 @@ solver::Snapshot Build(const Objects& objects, Inputs in, std::vector<std::strin
     if (matched.contains(c) || c->metadata.deletion_timestamp.has_value()) continue;
     snap.node_claims.push_back(InFlightView(*c));
   }
+  std::vector<api::Pod> rescheduled;
   for (const api::Pod* p : objects.bound_pods) {
     if (p->spec.node_name.empty() || IsTerminal(*p)) continue;
     auto it = node_index.find(p->spec.node_name);
@@ -148,9 +249,22 @@ solver::Snapshot Build(const Objects& objects, Inputs in, std::vector<std::strin
       }
       continue;
     }
-    snap.nodes[it->second].pods.push_back(*p);
+    solver::ExistingNode& en = snap.nodes[it->second];
+    if (en.marked_for_deletion && IsCurrentlyReschedulable(*p, objects.pod_disruption_budgets)) {
+      rescheduled.push_back(*p);  // needs a new home: placed after the pending pods
+      continue;
+    }
+    en.pods.push_back(*p);
   }
-  for (const api::DaemonSet* d : objects.daemon_sets) snap.daemon_sets.push_back(*d);
+  snap.pods.insert(snap.pods.end(), std::make_move_iterator(rescheduled.begin()),
+                   std::make_move_iterator(rescheduled.end()));
+  std::vector<const api::Pod*> daemon_pods;
+  for (const api::Pod* p : objects.daemon_set_pods) {
+    if (IsOwnedByDaemonSet(*p) && !IsTerminal(*p)) daemon_pods.push_back(p);
+  }
+  for (const api::DaemonSet* d : objects.daemon_sets) {
+    snap.daemon_sets.push_back(EffectiveDaemonSet(*d, daemon_pods));
+  }
   for (const auto* c : objects.persistent_volume_claims) snap.persistent_volume_claims.push_back(*c);
   for (const auto* v : objects.persistent_volumes) snap.persistent_volumes.push_back(*v);
   for (const auto* sc : objects.storage_classes) snap.storage_classes.push_back(*sc);

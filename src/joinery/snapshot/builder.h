@@ -16,6 +16,17 @@
 //   and the NodeClaim's startup taints are ignored, and resources the Node reports as zero or not
 //   at all are taken from the NodeClaim's status (device plugins publish extended resources late).
 // - Pods bound to a Node (spec.nodeName) run there unless they have finished.
+// - A node is being deleted when its NodeClaim has a deletionTimestamp or InstanceTerminating=True,
+//   or, with no NodeClaim, when the Node has a deletionTimestamp. It takes no pods, and its pods
+//   that will need a new home are placed again along with the pending ones (after them), as
+//   Karpenter provisions ahead for them: pods that are active (or a StatefulSet's and
+//   terminating), not a DaemonSet's or a static pod, not under an active
+//   karpenter.sh/do-not-disrupt annotation and not held by a fully blocking PodDisruptionBudget
+//   (maxUnavailable 0 or "0%", minAvailable "100%", or more than one budget on the pod).
+//   (Without a clock, a duration-valued do-not-disrupt annotation counts as active.)
+// - A DaemonSet is weighed by its newest running pod when it has one (with the template's
+//   required node affinity, which the DaemonSet controller rewrites on each pod), else by its
+//   template, as Karpenter does.
 //
 // Thread-safe: pure functions over the values passed in.
 #pragma once
@@ -48,10 +59,14 @@ struct Objects {
   // Pods bound to nodes; unbound ones are ignored here (the caller chooses what is pending).
   std::vector<const api::Pod*> bound_pods;
   std::vector<const api::DaemonSet*> daemon_sets;
+  // Pods DaemonSets created, bound or not (a DaemonSet is weighed by its newest one). Bound ones
+  // may appear in bound_pods too.
+  std::vector<const api::Pod*> daemon_set_pods;
   std::vector<const api::PersistentVolumeClaim*> persistent_volume_claims;
   std::vector<const api::PersistentVolume*> persistent_volumes;
   std::vector<const api::StorageClass*> storage_classes;
   std::vector<const api::CSINode*> csi_nodes;
+  std::vector<const api::PodDisruptionBudget*> pod_disruption_budgets;
 };
 
 struct Inputs {
@@ -66,6 +81,10 @@ struct Inputs {
 // How the scheduler sees a Node and (optionally) the NodeClaim that manages it, by the rules
 // above; `initialized` is filled for ExistingNode.
 solver::ExistingNode NodeView(const api::Node& node, const api::NodeClaim* claim);
+
+// Whether a pod on a node being deleted must be placed again (the rules above).
+bool IsCurrentlyReschedulable(const api::Pod& pod,
+                              const std::vector<const api::PodDisruptionBudget*>& budgets);
 
 // How the scheduler sees an in-flight NodeClaim (no Node yet): its taints without the ephemeral
 // and startup ones.

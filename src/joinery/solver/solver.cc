@@ -647,7 +647,10 @@ class Scheduler {
         cap[nodes_idx_] = 1000;
         ChargeLimits(pool->second, cap);
       }
-      if (en.node.unschedulable || en.node.metadata.deletion_timestamp.has_value()) continue;
+      if (en.node.unschedulable || en.node.metadata.deletion_timestamp.has_value() ||
+          en.marked_for_deletion) {
+        continue;
+      }
       NodeState n;
       n.name = en.node.metadata.name;
       n.initialized = en.initialized;
@@ -1406,7 +1409,10 @@ class Scheduler {
 
   // ---- output ----
 
-  PlannedNodeClaim FinalizeClaim(const Claim& c, int ordinal) {  // not const: caches
+  // `unmet_min_values`: set to the labels whose minValues the truncated options miss, when the
+  // policy is Strict (the NodeClaim must then not be created).
+  PlannedNodeClaim FinalizeClaim(const Claim& c, int ordinal,
+                                 std::string* unmet_min_values) {  // not const: caches
     const Template& t = templates_[c.tmpl];
     const api::NodePool& np = *t.pool;
     PlannedNodeClaim out;
@@ -1460,9 +1466,8 @@ class Scheduler {
     } else {
       priced = price_order(c.options);
     }
-    if (static_cast<int>(priced.size()) > snap_.options.max_instance_types) {
-      priced.resize(std::max(0, snap_.options.max_instance_types));
-    }
+    const bool truncated = static_cast<int>(priced.size()) > snap_.options.max_instance_types;
+    if (truncated) priced.resize(std::max(0, snap_.options.max_instance_types));
     std::vector<int> kept;
     kept.reserve(priced.size());
     uint64_t ct_bits = 0;
@@ -1489,6 +1494,10 @@ class Scheduler {
     }
     for (size_t b = 0; b < prep_->ct_table.size() && prep_->masks_ok; ++b) {
       if (ct_bits >> b & 1) cts.insert(prep_->ct_table[b]);
+    }
+    // Truncation can drop the values minValues needs (Karpenter's InstanceTypes.Truncate).
+    if (truncated && snap_.options.min_values_policy == MinValuesPolicy::kStrict) {
+      *unmet_min_values = UnmetMinValues(kept, types_, reqs);
     }
     reqs.Erase(api::kLabelInstanceType);  // replaced by the options (which satisfy it)
     reqs.Add(Requirement::In(std::string(api::kLabelCapacityType), {cts.begin(), cts.end()}));
@@ -1579,9 +1588,20 @@ class Scheduler {
     for (const auto& c : claims_) {
       const std::string& pool = templates_[c.tmpl].pool->metadata.name;
       PlannedNodeClaim pc;
+      std::string unmet;
       do {
-        pc = FinalizeClaim(c, ordinal[pool]++);
+        pc = FinalizeClaim(c, ordinal[pool]++, &unmet);
       } while (!names.insert(pc.name).second);
+      if (!unmet.empty()) {
+        for (int p : c.pods) {
+          unschedulable_.push_back(
+              {pods_[p].key,
+               StrCat("pod didn\u2019t schedule because NodePool couldn\u2019t meet minValues "
+                      "requirements, validating minValues, minValues requirement is not met for "
+                      "label(s) ", unmet, " (NodePool=", pool, ")")});
+        }
+        continue;
+      }
       for (int p : c.pods) pc.pods.push_back(pods_[p].key);
       plan.cost_per_hour += pc.launch.price;
       plan.node_claims.push_back(std::move(pc));

@@ -41,6 +41,9 @@ struct ExistingNode {
   std::vector<api::Pod> pods;  // pods bound to the node (including DaemonSet pods)
   // Karpenter tries initialized nodes before uninitialized ones.
   bool initialized = true;
+  // Being deleted (its NodeClaim is, or the Node is when no NodeClaim manages it): takes no pods,
+  // and the pods it must give up are among the pods to place (snapshot/builder.h).
+  bool marked_for_deletion = false;
 };
 
 // What the solver derives from an instance-type list alone (requirements, offerings as bitmasks,

@@ -37,6 +37,13 @@ solver::Snapshot BuildSnapshot(const Cluster& cluster, SnapshotInputs in) {
     Collect(cluster.PodsOnNode(n->metadata.name), pods, objects.bound_pods);
   }
   Collect(cluster.DaemonSets(), daemon_sets, objects.daemon_sets);
+  if (!objects.daemon_sets.empty()) {
+    for (const auto& e : cluster.Pods()) {
+      if (!e.typed || !snapshot::IsOwnedByDaemonSet(*e.typed)) continue;
+      pods.push_back(e.typed);
+      objects.daemon_set_pods.push_back(e.typed.get());
+    }
+  }
   Collect(cluster.PersistentVolumeClaims(), pvcs, objects.persistent_volume_claims);
   Collect(cluster.PersistentVolumes(), pvs, objects.persistent_volumes);
   Collect(cluster.StorageClasses(), classes, objects.storage_classes);
