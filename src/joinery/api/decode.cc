@@ -773,7 +773,10 @@ class Decoder {
     RETURN_IF_ERROR(Field(disruption, "spec.disruption", "budgets", out.disruption.budgets));
     RETURN_IF_ERROR(Field(spec, "spec", "limits", out.limits));
     RETURN_IF_ERROR(Field(spec, "spec", "weight", out.weight));
-    return Field(spec, "spec", "replicas", out.replicas);
+    RETURN_IF_ERROR(Field(spec, "spec", "replicas", out.replicas));
+    MapView status;
+    RETURN_IF_ERROR(Sub(doc, "", "status", status));
+    return Field(status, "status", "conditions", out.status_conditions);
   }
 
   absl::Status DecodeNodeClaim(const MapView& doc, NodeClaim& out) {

@@ -199,6 +199,27 @@ spec:
   EXPECT_EQ(m->node_pools[0].replicas, 3);
 }
 
+TEST(DecodeNodePool, StatusConditionsAreRead) {
+  absl::StatusOr<Manifests> m = Decode(R"(
+apiVersion: karpenter.sh/v1
+kind: NodePool
+metadata: {name: default}
+spec:
+  template:
+    spec:
+      requirements: []
+      nodeClassRef: {group: karpenter.k8s.aws, kind: EC2NodeClass, name: default}
+status:
+  conditions:
+    - {type: Ready, status: "False", reason: NodeClassNotReady, lastTransitionTime: "2026-01-01T00:00:00Z"}
+)");
+  ASSERT_TRUE(m.ok()) << m.status();
+  ASSERT_EQ(m->node_pools[0].status_conditions.size(), 1u);
+  EXPECT_EQ(m->node_pools[0].status_conditions[0].type, "Ready");
+  EXPECT_EQ(m->node_pools[0].status_conditions[0].status, "False");
+  EXPECT_EQ(m->node_pools[0].status_conditions[0].reason, "NodeClassNotReady");
+}
+
 TEST(DecodeNodePool, MissingRequirementsIsRequired) {
   EXPECT_EQ(DecodeError(R"(
 apiVersion: karpenter.sh/v1

@@ -395,6 +395,15 @@ struct NodeClaimTemplate {
   NodeClaimTemplateSpec spec;
 };
 
+struct Condition {
+  std::string type;
+  std::string status;  // True, False, Unknown
+  std::string reason;
+  std::string message;
+  std::string last_transition_time;
+  int64_t observed_generation = 0;
+};
+
 struct NodePool {
   ObjectMeta metadata;
   NodeClaimTemplate template_;
@@ -402,6 +411,9 @@ struct NodePool {
   ResourceList limits;
   std::optional<int32_t> weight;
   std::optional<int64_t> replicas;  // static NodePools (alpha)
+  // status.conditions as read (Ready, ValidationSucceeded, NodeClassReady, ...); Joinery's
+  // controller writes status, it never plans from it.
+  std::vector<Condition> status_conditions;
   Source source;
   // Karpenter's effective weight: unset is 0.
   int32_t EffectiveWeight() const { return weight.value_or(0); }
@@ -417,14 +429,6 @@ struct NodeClaimSpec {
   std::optional<Duration> termination_grace_period;
 };
 
-struct Condition {
-  std::string type;
-  std::string status;  // True, False, Unknown
-  std::string reason;
-  std::string message;
-  std::string last_transition_time;
-  int64_t observed_generation = 0;
-};
 
 struct NodeClaimStatus {
   std::string node_name;

@@ -75,6 +75,10 @@ const Resource& PodDisruptionBudgets() {
       Make("policy", "v1beta1", "poddisruptionbudgets", "PodDisruptionBudget", true);
   return r;
 }
+const Resource& PodDisruptionBudgetsV1() {
+  static const Resource& r = Make("policy", "v1", "poddisruptionbudgets", "PodDisruptionBudget", true);
+  return r;
+}
 const Resource& PersistentVolumeClaims() {
   static const Resource& r =
       Make("", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true);

@@ -71,7 +71,8 @@ const Resource& ConfigMaps();
 // policy/v1beta1: the target API server is Kubernetes 1.20, which has no policy/v1 (1.21+); 1.25+
 // dropped v1beta1. Switch to policy/v1 when the minimum supported server moves past 1.21
 // (discovery-based selection is out of scope).
-const Resource& PodDisruptionBudgets();
+const Resource& PodDisruptionBudgets();  // policy/v1beta1 (served up to Kubernetes 1.24)
+const Resource& PodDisruptionBudgetsV1();  // policy/v1 (from Kubernetes 1.21)
 const Resource& PersistentVolumeClaims();  // namespaced
 const Resource& PersistentVolumes();       // cluster-scoped
 const Resource& StorageClasses();          // storage.k8s.io/v1, cluster-scoped

@@ -185,7 +185,10 @@ absl::StatusOr<int> Run(const OperatorOptions& options) {
         if (std::string pool = Label(obj, api::kLabelNodePool); !pool.empty()) {
           c.nodepool->Enqueue(pool);
         }
-        if (deleted) c.provisioner->Trigger();  // its pods need a new home
+        // Its pods need a new home once it is being deleted (the provisioner places them ahead).
+        if (deleted || obj.value("metadata", kube::Json::object()).contains("deletionTimestamp")) {
+          c.provisioner->Trigger();
+        }
         break;
       }
       case state::Kind::kNodePool:
@@ -208,6 +211,7 @@ absl::StatusOr<int> Run(const OperatorOptions& options) {
         break;
       case state::Kind::kPersistentVolume:
       case state::Kind::kCSINode:
+      case state::Kind::kPodDisruptionBudget:
         break;
     }
   });

@@ -239,8 +239,31 @@ absl::Status VolumeIndex::ValidatePod(const api::Pod& pod) const {
   return absl::OkStatus();
 }
 
-absl::StatusOr<Requirements> VolumeIndex::PodVolumeRequirements(const api::Pod& pod) const {
-  Requirements out;
+namespace {
+
+// Karpenter's mergeVolumeRequirementAlternatives: the cross product of the alternatives so far
+// and one volume's, keeping the compatible combinations; when none is, every combination (their
+// merged requirements then admit no node, and the pod fails where it is tried).
+std::vector<Requirements> MergeAlternatives(const std::vector<Requirements>& so_far,
+                                            const std::vector<Requirements>& volume) {
+  std::vector<Requirements> compatible, all;
+  for (const Requirements& a : so_far) {
+    for (const Requirements& v : volume) {
+      Requirements merged = a;
+      merged.Add(v);
+      if (a.Intersects(v).ok()) compatible.push_back(merged);
+      all.push_back(std::move(merged));
+    }
+  }
+  return compatible.empty() ? all : compatible;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Requirements>> VolumeIndex::PodVolumeRequirements(
+    const api::Pod& pod) const {
+  std::vector<Requirements> alternatives = {Requirements()};
+  bool any = false;
   for (const auto& v : pod.spec.volumes) {
     // An ephemeral volume's claim is deleted with its pod and recreated with the new one, so a
     // bound pod's current claim says nothing about where the pod may go next.
@@ -254,6 +277,7 @@ absl::StatusOr<Requirements> VolumeIndex::PodVolumeRequirements(const api::Pod& 
                  ref->name, "\", ", NotFoundText("persistentvolumeclaims", ref->name)));
     }
     const api::PersistentVolumeClaimSpec& spec = *ref->spec;
+    std::vector<Requirements> volume;  // this volume's alternatives (its terms, ORed)
     if (!spec.volume_name.empty()) {
       const api::PersistentVolume* pv = FindVolume(spec.volume_name);
       if (pv == nullptr) {
@@ -261,37 +285,53 @@ absl::StatusOr<Requirements> VolumeIndex::PodVolumeRequirements(const api::Pod& 
             StrCat("getting existing requirements, getting persistent volume, ",
                    NotFoundText("persistentvolumes", spec.volume_name)));
       }
-      if (!pv->spec.node_affinity.has_value() || pv->spec.node_affinity->empty()) continue;
+      if (!pv->spec.node_affinity.has_value()) continue;
       const bool pinned_to_host = pv->spec.local || pv->spec.host_path;
-      for (const auto& expr : pv->spec.node_affinity->front().match_expressions) {
-        if (pinned_to_host && api::NormalizeLabelKey(expr.key) == api::kLabelHostname) continue;
-        absl::StatusOr<Requirement> r =
-            Requirement::Make(expr.key, expr.operator_, expr.values, std::nullopt);
-        if (!r.ok()) {
-          return absl::InvalidArgumentError(
-              StrCat("getting existing requirements, PersistentVolume ", pv->metadata.name, ": ",
-                     ToStd(r.status().message())));
+      for (const auto& term : *pv->spec.node_affinity) {
+        Requirements alt;
+        bool kept = false;
+        for (const auto& expr : term.match_expressions) {
+          if (pinned_to_host && api::NormalizeLabelKey(expr.key) == api::kLabelHostname) continue;
+          absl::StatusOr<Requirement> r =
+              Requirement::Make(expr.key, expr.operator_, expr.values, std::nullopt);
+          if (!r.ok()) {
+            return absl::InvalidArgumentError(
+                StrCat("getting existing requirements, PersistentVolume ", pv->metadata.name, ": ",
+                       ToStd(r.status().message())));
+          }
+          alt.Add(*r);
+          kept = true;
         }
-        out.Add(*r);
+        // A local volume's hostname-only term leaves an unconstrained alternative.
+        if (kept || (pinned_to_host && !term.match_expressions.empty())) {
+          volume.push_back(std::move(alt));
+        }
       }
-      continue;
+    } else {
+      const std::string_view class_name = ClassName(*this, spec);
+      if (class_name.empty()) continue;
+      const api::StorageClass* sc = FindStorageClass(class_name);
+      if (sc == nullptr) {
+        return absl::NotFoundError(StrCat(
+            "getting storage class, ", NotFoundText("storageclasses.storage.k8s.io", class_name)));
+      }
+      // An Immediate class provisions the volume before the pod schedules; its
+      // PersistentVolume's affinity constrains the pod once the claim is bound.
+      if (sc->volume_binding_mode != "WaitForFirstConsumer") continue;
+      for (const auto& term : sc->allowed_topologies) {
+        Requirements alt;
+        for (const auto& e : term.match_label_expressions) {
+          alt.Add(Requirement::In(std::string(api::NormalizeLabelKey(e.key)), e.values));
+        }
+        if (!alt.empty()) volume.push_back(std::move(alt));
+      }
     }
-    const std::string_view class_name = ClassName(*this, spec);
-    if (class_name.empty()) continue;
-    const api::StorageClass* sc = FindStorageClass(class_name);
-    if (sc == nullptr) {
-      return absl::NotFoundError(StrCat("getting storage class, ",
-                                        NotFoundText("storageclasses.storage.k8s.io", class_name)));
-    }
-    // An Immediate class provisions the volume before the pod schedules; its PersistentVolume's
-    // affinity constrains the pod once the claim is bound.
-    if (sc->volume_binding_mode != "WaitForFirstConsumer") continue;
-    if (sc->allowed_topologies.empty()) continue;
-    for (const auto& e : sc->allowed_topologies.front().match_label_expressions) {
-      out.Add(Requirement::In(std::string(api::NormalizeLabelKey(e.key)), e.values));
-    }
+    if (volume.empty()) continue;
+    alternatives = MergeAlternatives(alternatives, volume);
+    any = true;
   }
-  return out;
+  if (!any) return std::vector<Requirements>{};
+  return alternatives;
 }
 
 absl::StatusOr<DriverVolumes> VolumeIndex::PodVolumes(const api::Pod& pod) const {

@@ -85,16 +85,19 @@ class VolumeIndex {
   absl::Status ValidatePod(const api::Pod& pod) const;
 
   // The node requirements the pod's volumes impose (Karpenter's VolumeTopology.GetRequirements),
-  // intersected over all volumes; empty when none:
-  //  - a claim bound to a PersistentVolume with spec.nodeAffinity.required: the match expressions
-  //    of its first node selector term (terms are ORed; Karpenter uses the first), without
-  //    kubernetes.io/hostname for local and hostPath volumes (a new node cannot be the old host);
-  //  - an unbound claim whose StorageClass binds WaitForFirstConsumer: the first allowedTopologies
-  //    term, each matchLabelExpression as key In values;
+  // as alternatives: the pod fits a node that satisfies any one of them; empty when the volumes
+  // impose nothing. Each volume contributes its ORed terms:
+  //  - a claim bound to a PersistentVolume with spec.nodeAffinity.required: one alternative per
+  //    node selector term, without kubernetes.io/hostname for local and hostPath volumes (a new
+  //    node cannot be the old host; a hostname-only term leaves an unconstrained alternative);
+  //  - an unbound claim whose StorageClass binds WaitForFirstConsumer: one alternative per
+  //    allowedTopologies term, each matchLabelExpression as key In values;
   //  - an unbound claim with an Immediate StorageClass or storageClassName "", or a volume without
   //    node affinity: nothing;
   //  - ephemeral volumes of a pod already bound to a node: nothing (its claim is recreated when
   //    the pod is).
+  // Several volumes combine as the cross product of their alternatives, keeping the compatible
+  // combinations (all of them when none is: the pod then fits nowhere).
   // Label keys are normalized (topology.ebs.csi.aws.com/zone is topology.kubernetes.io/zone).
   // Errors (Karpenter's words):
   //   NotFound  discovering persistent volume claim, getting persistent volume claim "c",
@@ -103,7 +106,7 @@ class VolumeIndex {
   //             not found
   //   NotFound  getting storage class, storageclasses.storage.k8s.io "sc" not found
   //   InvalidArgument  a PV node-affinity expression with an unknown operator or bad bound.
-  absl::StatusOr<Requirements> PodVolumeRequirements(const api::Pod& pod) const;
+  absl::StatusOr<std::vector<Requirements>> PodVolumeRequirements(const api::Pod& pod) const;
 
   // The pod's CSI volumes by driver (Karpenter's GetVolumes): for each claim, the driver of its
   // PersistentVolume (spec.csi.driver; awsElasticBlockStore is ebs.csi.aws.com; other sources are

@@ -5,6 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "joinery/common/strings.h"
 #include "joinery/testing/storage_fixtures.h"
 
 namespace joinery::scheduling {
@@ -60,6 +61,13 @@ struct Storage {
 
 std::string Msg(const absl::Status& s) { return std::string(s.message()); }
 
+// The alternatives, " | "-separated.
+std::string Alts(const std::vector<Requirements>& alts) {
+  std::vector<std::string> out;
+  for (const auto& r : alts) out.push_back(r.ToString());
+  return StrJoin(out, " | ");
+}
+
 // ---- Topology ----
 
 TEST(PodVolumeRequirements, BoundZonalVolumeRequiresItsZone) {
@@ -67,34 +75,34 @@ TEST(PodVolumeRequirements, BoundZonalVolumeRequiresItsZone) {
   s.claims = {MakePvc("data", "gp3", "pv-1")};
   s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   s.classes = {MakeStorageClass("gp3", "WaitForFirstConsumer", {"us-east-1b"})};
-  absl::StatusOr<Requirements> r =
+  absl::StatusOr<std::vector<Requirements>> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
   // The bound volume decides; the class's allowed topologies no longer matter.
-  EXPECT_EQ(r->ToString(), "topology.kubernetes.io/zone In [us-east-1a]");
+  EXPECT_EQ(Alts(*r), "topology.kubernetes.io/zone In [us-east-1a]");
 }
 
 TEST(PodVolumeRequirements, EbsDriverZoneKeyIsTheWellKnownZone) {
   Storage s;
   s.claims = {MakePvc("data", "gp3", "pv-1")};
   s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1c", "topology.ebs.csi.aws.com/zone")};
-  absl::StatusOr<Requirements> r =
+  absl::StatusOr<std::vector<Requirements>> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->ToString(), "topology.kubernetes.io/zone In [us-east-1c]");
+  EXPECT_EQ(Alts(*r), "topology.kubernetes.io/zone In [us-east-1c]");
 }
 
-TEST(PodVolumeRequirements, OnlyTheFirstNodeSelectorTermIsUsed) {
+TEST(PodVolumeRequirements, EachNodeSelectorTermIsAnAlternative) {
   Storage s;
   s.claims = {MakePvc("data", "gp3", "pv-1")};
   s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   api::NodeSelectorTerm other;
   other.match_expressions = {Expr(kZone, "In", {"us-east-1b"})};
   s.volumes[0].spec.node_affinity->push_back(other);
-  absl::StatusOr<Requirements> r =
+  absl::StatusOr<std::vector<Requirements>> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->ToString(), "topology.kubernetes.io/zone In [us-east-1a]");
+  EXPECT_EQ(Alts(*r), "topology.kubernetes.io/zone In [us-east-1a] | topology.kubernetes.io/zone In [us-east-1b]");
 }
 
 TEST(PodVolumeRequirements, NotInAndExistsOperatorsBecomeRequirements) {
@@ -103,10 +111,10 @@ TEST(PodVolumeRequirements, NotInAndExistsOperatorsBecomeRequirements) {
   s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   s.volumes[0].spec.node_affinity->front().match_expressions = {
       Expr(kZone, "NotIn", {"us-east-1b"}), Expr("example.com/disk", "Exists", {})};
-  absl::StatusOr<Requirements> r =
+  absl::StatusOr<std::vector<Requirements>> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->ToString(),
+  EXPECT_EQ(Alts(*r),
             "example.com/disk Exists, topology.kubernetes.io/zone NotIn [us-east-1b]");
 }
 
@@ -118,10 +126,10 @@ TEST(PodVolumeRequirements, LocalVolumeDropsTheHostnameButKeepsTheZone) {
   s.volumes[0].spec.local = true;
   s.volumes[0].spec.node_affinity->front().match_expressions.push_back(
       Expr("kubernetes.io/hostname", "In", {"ip-10-0-0-1"}));
-  absl::StatusOr<Requirements> r =
+  absl::StatusOr<std::vector<Requirements>> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->ToString(), "topology.kubernetes.io/zone In [us-east-1a]");
+  EXPECT_EQ(Alts(*r), "topology.kubernetes.io/zone In [us-east-1a]");
 }
 
 TEST(PodVolumeRequirements, NetworkVolumeKeepsTheHostname) {
@@ -130,10 +138,10 @@ TEST(PodVolumeRequirements, NetworkVolumeKeepsTheHostname) {
   s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   s.volumes[0].spec.node_affinity->front().match_expressions = {
       Expr("kubernetes.io/hostname", "In", {"ip-10-0-0-1"})};
-  absl::StatusOr<Requirements> r =
+  absl::StatusOr<std::vector<Requirements>> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->ToString(), "kubernetes.io/hostname In [ip-10-0-0-1]");
+  EXPECT_EQ(Alts(*r), "kubernetes.io/hostname In [ip-10-0-0-1]");
 }
 
 TEST(PodVolumeRequirements, VolumeWithoutNodeAffinityImposesNothing) {
@@ -141,30 +149,31 @@ TEST(PodVolumeRequirements, VolumeWithoutNodeAffinityImposesNothing) {
   s.claims = {MakePvc("data", "efs", "pv-1")};
   s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   s.volumes[0].spec.node_affinity.reset();
-  absl::StatusOr<Requirements> r =
+  absl::StatusOr<std::vector<Requirements>> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->empty());
 }
 
-TEST(PodVolumeRequirements, WaitForFirstConsumerUsesTheFirstAllowedTopology) {
+TEST(PodVolumeRequirements, WaitForFirstConsumerTakesEachAllowedTopologyAsAnAlternative) {
   Storage s;
   s.claims = {MakePvc("data", "gp3")};
   s.classes = {MakeStorageClass("gp3", "WaitForFirstConsumer", {"us-east-1a", "us-east-1b"})};
   api::TopologySelectorTerm other;
   other.match_label_expressions = {{.key = kZone, .values = {"us-east-1c"}}};
   s.classes[0].allowed_topologies.push_back(other);
-  absl::StatusOr<Requirements> r =
+  absl::StatusOr<std::vector<Requirements>> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->ToString(), "topology.kubernetes.io/zone In [us-east-1a us-east-1b]");
+  EXPECT_EQ(Alts(*r),
+            "topology.kubernetes.io/zone In [us-east-1a us-east-1b] | topology.kubernetes.io/zone In [us-east-1c]");
 }
 
 TEST(PodVolumeRequirements, WaitForFirstConsumerWithoutAllowedTopologiesImposesNothing) {
   Storage s;
   s.claims = {MakePvc("data", "gp3")};
   s.classes = {MakeStorageClass("gp3", "WaitForFirstConsumer")};
-  absl::StatusOr<Requirements> r =
+  absl::StatusOr<std::vector<Requirements>> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->empty());
@@ -174,7 +183,7 @@ TEST(PodVolumeRequirements, ImmediateUnboundClaimImposesNothing) {
   Storage s;
   s.claims = {MakePvc("data", "gp3")};
   s.classes = {MakeStorageClass("gp3", "Immediate", {"us-east-1a"})};
-  absl::StatusOr<Requirements> r =
+  absl::StatusOr<std::vector<Requirements>> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->empty());
@@ -185,7 +194,7 @@ TEST(PodVolumeRequirements, EmptyStorageClassNameImposesNothing) {
   s.claims = {MakePvc("data", "")};
   s.classes = {MakeStorageClass("gp3", "WaitForFirstConsumer", {"us-east-1a"})};
   s.classes[0].metadata.annotations["storageclass.kubernetes.io/is-default-class"] = "true";
-  absl::StatusOr<Requirements> r =
+  absl::StatusOr<std::vector<Requirements>> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->empty()) << "\"\" turns dynamic provisioning off; the default does not apply";
@@ -205,10 +214,10 @@ TEST(PodVolumeRequirements, AbsentStorageClassNameUsesTheNewestDefaultClass) {
   VolumeIndex index = s.Index();
   ASSERT_NE(index.DefaultStorageClass(), nullptr);
   EXPECT_EQ(index.DefaultStorageClass()->metadata.name, "new");
-  absl::StatusOr<Requirements> r =
+  absl::StatusOr<std::vector<Requirements>> r =
       index.PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->ToString(), "topology.kubernetes.io/zone In [us-east-1b]");
+  EXPECT_EQ(Alts(*r), "topology.kubernetes.io/zone In [us-east-1b]");
 }
 
 TEST(PodVolumeRequirements, VolumesInDifferentZonesCannotBeSatisfied) {
@@ -217,20 +226,52 @@ TEST(PodVolumeRequirements, VolumesInDifferentZonesCannotBeSatisfied) {
   s.volumes = {MakeZonalEbsPv("pv-a", "us-east-1a"), MakeZonalEbsPv("pv-b", "us-east-1b"),
                MakeZonalEbsPv("pv-c", "us-east-1a")};
   VolumeIndex index = s.Index();
-  absl::StatusOr<Requirements> same =
+  absl::StatusOr<std::vector<Requirements>> same =
       index.PodVolumeRequirements(PodWith("p", {ClaimVolume("a", "a"), ClaimVolume("c", "c")}));
   ASSERT_TRUE(same.ok()) << same.status();
-  EXPECT_EQ(same->ToString(), "topology.kubernetes.io/zone In [us-east-1a]");
-  absl::StatusOr<Requirements> split =
+  EXPECT_EQ(Alts(*same), "topology.kubernetes.io/zone In [us-east-1a]");
+  absl::StatusOr<std::vector<Requirements>> split =
       index.PodVolumeRequirements(PodWith("p", {ClaimVolume("a", "a"), ClaimVolume("b", "b")}));
   ASSERT_TRUE(split.ok()) << split.status();
-  ASSERT_NE(split->Find(kZone), nullptr);
-  EXPECT_TRUE(split->Find(kZone)->IsDoesNotExist()) << split->ToString();
+  // No combination is compatible: Karpenter keeps them all, and none admits a zone.
+  ASSERT_EQ(split->size(), 1u);
+  ASSERT_NE((*split)[0].Find(kZone), nullptr);
+  EXPECT_TRUE((*split)[0].Find(kZone)->IsDoesNotExist()) << Alts(*split);
+}
+
+TEST(PodVolumeRequirements, VolumesCombineIntoTheirCompatibleAlternatives) {
+  Storage s;
+  s.claims = {MakePvc("a", "two-zones"), MakePvc("b", "gp3", "pv-b")};
+  s.classes = {MakeStorageClass("two-zones", "WaitForFirstConsumer", {"us-east-1a"})};
+  api::TopologySelectorTerm other;
+  other.match_label_expressions = {{.key = kZone, .values = {"us-east-1b"}}};
+  s.classes[0].allowed_topologies.push_back(other);
+  s.volumes = {MakeZonalEbsPv("pv-b", "us-east-1b")};
+  absl::StatusOr<std::vector<Requirements>> r = s.Index().PodVolumeRequirements(
+      PodWith("p", {ClaimVolume("a", "a"), ClaimVolume("b", "b")}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(Alts(*r), "topology.kubernetes.io/zone In [us-east-1b]")
+      << "the us-east-1a alternative conflicts with the bound volume and is pruned";
+}
+
+TEST(PodVolumeRequirements, LocalVolumeHostnameOnlyTermLeavesAnUnconstrainedAlternative) {
+  Storage s;
+  s.claims = {MakePvc("data", "local", "pv-1")};
+  s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
+  s.volumes[0].spec.csi.reset();
+  s.volumes[0].spec.local = true;
+  s.volumes[0].spec.node_affinity->front().match_expressions = {
+      Expr("kubernetes.io/hostname", "In", {"ip-10-0-0-1"})};
+  absl::StatusOr<std::vector<Requirements>> r =
+      s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data")}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_TRUE((*r)[0].empty());
 }
 
 TEST(PodVolumeRequirements, MissingClaimIsAnErrorInKarpentersWords) {
   Storage s;
-  absl::StatusOr<Requirements> r =
+  absl::StatusOr<std::vector<Requirements>> r =
       s.Index().PodVolumeRequirements(PodWith("db-0", {ClaimVolume("data", "data-db-0")}));
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().code(), absl::StatusCode::kNotFound);
@@ -254,7 +295,7 @@ TEST(PodVolumeRequirements, MissingVolumeAndStorageClassAreErrors) {
   Storage s;
   s.claims = {MakePvc("bound", "gp3", "pv-gone"), MakePvc("unbound", "fast")};
   VolumeIndex index = s.Index();
-  absl::StatusOr<Requirements> r =
+  absl::StatusOr<std::vector<Requirements>> r =
       index.PodVolumeRequirements(PodWith("p", {ClaimVolume("v", "bound")}));
   EXPECT_EQ(Msg(r.status()),
             "getting existing requirements, getting persistent volume, persistentvolumes "
@@ -271,7 +312,7 @@ TEST(PodVolumeRequirements, OtherVolumeSourcesAreIgnored) {
   empty_dir.name = "cache";
   api::Pod pod = PodWith("p", {empty_dir});
   EXPECT_FALSE(VolumeIndex::HasClaims(pod));
-  absl::StatusOr<Requirements> r = s.Index().PodVolumeRequirements(pod);
+  absl::StatusOr<std::vector<Requirements>> r = s.Index().PodVolumeRequirements(pod);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->empty());
   EXPECT_TRUE(VolumeIndex::HasClaims(PodWith("p", {ClaimVolume("v", "c")})));
@@ -283,14 +324,14 @@ TEST(PodVolumeRequirements, EphemeralVolumeUsesItsClaimOrElseItsTemplate) {
   s.classes = {MakeStorageClass("zonal-a", "WaitForFirstConsumer", {"us-east-1a"}),
                MakeStorageClass("zonal-b", "WaitForFirstConsumer", {"us-east-1b"})};
   api::Pod pod = PodWith("web-0", {EphemeralVolume("scratch", "zonal-a")});
-  absl::StatusOr<Requirements> r = s.Index().PodVolumeRequirements(pod);
+  absl::StatusOr<std::vector<Requirements>> r = s.Index().PodVolumeRequirements(pod);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->ToString(), "topology.kubernetes.io/zone In [us-east-1a]");
+  EXPECT_EQ(Alts(*r), "topology.kubernetes.io/zone In [us-east-1a]");
   // Once the ephemeral-volume controller has created web-0-scratch, the claim is what counts.
   s.claims = {MakePvc("web-0-scratch", "zonal-b")};
   r = s.Index().PodVolumeRequirements(pod);
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->ToString(), "topology.kubernetes.io/zone In [us-east-1b]");
+  EXPECT_EQ(Alts(*r), "topology.kubernetes.io/zone In [us-east-1b]");
 }
 
 TEST(PodVolumeRequirements, EphemeralVolumesOfABoundPodImposeNothing) {
@@ -299,7 +340,7 @@ TEST(PodVolumeRequirements, EphemeralVolumesOfABoundPodImposeNothing) {
   s.volumes = {MakeZonalEbsPv("pv-1", "us-east-1a")};
   api::Pod pod = PodWith("web-0", {EphemeralVolume("scratch", "gp3")});
   pod.spec.node_name = "ip-10-0-0-1";
-  absl::StatusOr<Requirements> r = s.Index().PodVolumeRequirements(pod);
+  absl::StatusOr<std::vector<Requirements>> r = s.Index().PodVolumeRequirements(pod);
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->empty());
 }

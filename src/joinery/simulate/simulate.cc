@@ -229,7 +229,21 @@ solver::Snapshot BuildSnapshot(const api::Manifests& m,
   pointers(m.csi_nodes, objects.csi_nodes);
   pointers(m.pod_disruption_budgets, objects.pod_disruption_budgets);
   snapshot::Inputs in;
-  in.node_pools = m.node_pools;
+  for (const auto& np : m.node_pools) {
+    // A NodePool whose status (as exported from a cluster) says it is not Ready does not
+    // provision, as in Karpenter; one without status is taken as ready.
+    auto ready = std::find_if(np.status_conditions.begin(), np.status_conditions.end(),
+                              [](const api::Condition& c) { return c.type == "Ready"; });
+    if (ready != np.status_conditions.end() && ready->status != "True") {
+      if (warnings != nullptr) {
+        warnings->push_back(StrCat("NodePool ", np.metadata.name, " is not ready (status Ready=",
+                                   ready->status, ready->reason.empty() ? "" : ", ", ready->reason,
+                                   "); not provisioning from it"));
+      }
+      continue;
+    }
+    in.node_pools.push_back(np);
+  }
   in.instance_types = std::move(instance_types);
   in.options = options;
   for (const auto& p : all) {

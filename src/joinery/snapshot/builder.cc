@@ -220,9 +220,19 @@ solver::Snapshot Build(const Objects& objects, Inputs in, std::vector<std::strin
     if (!c->status.provider_id.empty()) by_provider_id.emplace(c->status.provider_id, c);
     if (!c->status.node_name.empty()) by_node_name.emplace(c->status.node_name, c);
   }
+  // Nodes and in-flight NodeClaims in name order, whatever order the caller lists them in (the
+  // solver's tie-breaks and messages follow it).
+  std::vector<const api::Node*> nodes = objects.nodes;
+  std::sort(nodes.begin(), nodes.end(), [](const api::Node* a, const api::Node* b) {
+    return a->metadata.name < b->metadata.name;
+  });
+  std::vector<const api::NodeClaim*> claims = objects.node_claims;
+  std::sort(claims.begin(), claims.end(), [](const api::NodeClaim* a, const api::NodeClaim* b) {
+    return a->metadata.name < b->metadata.name;
+  });
   std::map<std::string_view, size_t, std::less<>> node_index;
   std::set<const api::NodeClaim*> matched;
-  for (const api::Node* node : objects.nodes) {
+  for (const api::Node* node : nodes) {
     const api::NodeClaim* claim = nullptr;
     if (auto it = by_provider_id.find(node->provider_id);
         !node->provider_id.empty() && it != by_provider_id.end()) {
@@ -234,7 +244,7 @@ solver::Snapshot Build(const Objects& objects, Inputs in, std::vector<std::strin
     if (!node_index.emplace(node->metadata.name, snap.nodes.size()).second) continue;
     snap.nodes.push_back(NodeView(*node, claim));
   }
-  for (const api::NodeClaim* c : objects.node_claims) {
+  for (const api::NodeClaim* c : claims) {
     if (matched.contains(c) || c->metadata.deletion_timestamp.has_value()) continue;
     snap.node_claims.push_back(InFlightView(*c));
   }

@@ -305,7 +305,8 @@ struct PodData {
   std::vector<scheduling::HostPort> host_ports;
   std::string ignored;  // non-empty: Karpenter would not provision for this pod (reason)
   internal::PodTopology topo;
-  Requirements volume_reqs;                // zones its PersistentVolumes allow
+  // Node requirements its volumes impose, as alternatives (any one will do); empty: none.
+  std::vector<Requirements> volume_alts;
   scheduling::DriverVolumes volumes;       // CSI volumes it attaches, by driver
 };
 
@@ -784,13 +785,13 @@ class Scheduler {
         // Karpenter ignores pods whose claims cannot be resolved.
         absl::Status valid = volumes_.ValidatePod(p);
         auto reqs = valid.ok() ? volumes_.PodVolumeRequirements(p)
-                               : absl::StatusOr<Requirements>(valid);
+                               : absl::StatusOr<std::vector<Requirements>>(valid);
         auto vols = reqs.ok() ? volumes_.PodVolumes(p) : absl::StatusOr<scheduling::DriverVolumes>(
                                                              reqs.status());
         if (!vols.ok()) {
           d.ignored = StrCat("ignoring pod, ", vols.status().message());
         } else {
-          d.volume_reqs = *std::move(reqs);
+          d.volume_alts = *std::move(reqs);
           d.volumes = *std::move(vols);
         }
       }
@@ -993,7 +994,10 @@ class Scheduler {
       // Strict, as Karpenter's ExistingNode: a label the pod requires must be on the node.
       if (!n.reqs.Compatible(preqs, kNoUndefinedLabels).ok()) continue;
       if (!scheduling::CheckHostPorts(n.host_ports, pod.host_ports).ok()) continue;
-      if (!pod.volume_reqs.empty() && !n.reqs.Compatible(pod.volume_reqs, kNoUndefinedLabels).ok()) {
+      if (!pod.volume_alts.empty() &&
+          std::none_of(pod.volume_alts.begin(), pod.volume_alts.end(), [&](const Requirements& v) {
+            return n.reqs.Compatible(v, kNoUndefinedLabels).ok();
+          })) {
         continue;
       }
       if (!n.volume_limits.empty() && !n.volumes.CheckFits(pod.volumes, n.volume_limits).ok())
@@ -1053,9 +1057,24 @@ class Scheduler {
     return true;
   }
 
+  // Whether the pod can join the NodeClaim, trying its volume alternatives in order (the first
+  // that fits wins, as in Karpenter; the last failure explains).
   absl::StatusOr<AddResult> CanAdd(const Claim& c, const PodData& pod, const AttemptReqs& ar,
                                    const std::vector<api::Toleration>& tols,
                                    const internal::ActiveTerms& active, bool explain) const {
+    if (pod.volume_alts.empty()) return CanAddWith(c, pod, ar, tols, active, explain, nullptr);
+    absl::StatusOr<AddResult> last = Rejected();
+    for (const Requirements& v : pod.volume_alts) {
+      last = CanAddWith(c, pod, ar, tols, active, explain, &v);
+      if (last.ok()) break;
+    }
+    return last;
+  }
+
+  absl::StatusOr<AddResult> CanAddWith(const Claim& c, const PodData& pod, const AttemptReqs& ar,
+                                       const std::vector<api::Toleration>& tols,
+                                       const internal::ActiveTerms& active, bool explain,
+                                       const Requirements* volume) const {
     const Requirements& preqs = ar.node;
     const Template& t = templates_[c.tmpl];
     if (absl::Status s = scheduling::CheckTaints(t.pool->template_.spec.taints, tols); !s.ok())
@@ -1077,9 +1096,9 @@ class Scheduler {
       merged.Add(preqs);
       reqs = &merged;
     }
-    if (!pod.volume_reqs.empty()) {
+    if (volume != nullptr && !volume->empty()) {
       // Volume zones narrow the node, not the pod's own requirements (topology domains).
-      if (absl::Status s = reqs->Compatible(pod.volume_reqs, prep_->well_known); !s.ok()) {
+      if (absl::Status s = reqs->Compatible(*volume, prep_->well_known); !s.ok()) {
         if (!explain) return Rejected();
         return absl::InvalidArgumentError(StrCat("incompatible volume requirements, ", s.message()));
       }
@@ -1087,7 +1106,7 @@ class Scheduler {
         merged = c.reqs;
         reqs = &merged;
       }
-      merged.Add(pod.volume_reqs);
+      merged.Add(*volume);
     }
     if (!pod.topo.empty()) {
       // Topology last: it may collapse the NodeClaim's domains to one.

@@ -21,6 +21,7 @@ std::string_view KindName(Kind k) {
     case Kind::kPersistentVolume: return "PersistentVolume";
     case Kind::kStorageClass: return "StorageClass";
     case Kind::kCSINode: return "CSINode";
+    case Kind::kPodDisruptionBudget: return "PodDisruptionBudget";
   }
   return "";
 }
@@ -87,11 +88,26 @@ Cluster::Cluster(kube::Client& client)
           std::make_unique<Store<api::PersistentVolumeClaim>>(&api::PersistentVolumeClaimFromJson)),
       volumes_(std::make_unique<Store<api::PersistentVolume>>(&api::PersistentVolumeFromJson)),
       storage_classes_(std::make_unique<Store<api::StorageClass>>(&api::StorageClassFromJson)),
-      csi_nodes_(std::make_unique<Store<api::CSINode>>(&api::CSINodeFromJson)) {}
+      csi_nodes_(std::make_unique<Store<api::CSINode>>(&api::CSINodeFromJson)),
+      pdbs_(std::make_unique<Store<api::PodDisruptionBudget>>(&api::PodDisruptionBudgetFromJson)) {}
 
 Cluster::~Cluster() { Stop(); }
 
 void Cluster::AddListener(Listener listener) { listeners_.push_back(std::move(listener)); }
+
+namespace {
+
+// policy/v1 PodDisruptionBudgets where the server serves them (1.21 and later), else v1beta1. A
+// server that cannot be asked now is taken to be current.
+const kube::Resource& PodDisruptionBudgetResource(kube::Client& client) {
+  kube::ListOptions probe;
+  probe.limit = 1;
+  absl::StatusOr<kube::Json> v1 = client.List(kube::resources::PodDisruptionBudgetsV1(), "", probe);
+  if (!v1.ok() && absl::IsNotFound(v1.status())) return kube::resources::PodDisruptionBudgets();
+  return kube::resources::PodDisruptionBudgetsV1();
+}
+
+}  // namespace
 
 void Cluster::Start() {
   struct Watched {
@@ -108,6 +124,7 @@ void Cluster::Start() {
       {Kind::kPersistentVolume, kube::resources::PersistentVolumes()},
       {Kind::kPersistentVolumeClaim, kube::resources::PersistentVolumeClaims()},
       {Kind::kCSINode, kube::resources::CSINodes()},
+      {Kind::kPodDisruptionBudget, PodDisruptionBudgetResource(client_)},
       {Kind::kPod, kube::resources::Pods()},
   };
   for (const auto& w : watched) {
@@ -222,6 +239,9 @@ void Cluster::Apply(Kind kind, const kube::Json* old_obj, const kube::ObjectPtr&
       case Kind::kCSINode:
         deleted ? (void)csi_nodes_->Remove(key) : (void)csi_nodes_->Put(key, new_ptr);
         break;
+      case Kind::kPodDisruptionBudget:
+        deleted ? (void)pdbs_->Remove(key) : (void)pdbs_->Put(key, new_ptr);
+        break;
     }
   }
   Notify(kind, key, any, deleted);
@@ -321,6 +341,10 @@ std::vector<Entry<api::StorageClass>> Cluster::StorageClasses() const {
 std::vector<Entry<api::CSINode>> Cluster::CSINodes() const {
   std::lock_guard lock(mu_);
   return csi_nodes_->All();
+}
+std::vector<Entry<api::PodDisruptionBudget>> Cluster::PodDisruptionBudgets() const {
+  std::lock_guard lock(mu_);
+  return pdbs_->All();
 }
 
 }  // namespace joinery::state

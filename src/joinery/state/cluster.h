@@ -4,7 +4,8 @@
 //
 // Fed by list+watch informers (kube/informer.h) on pods, nodes, NodeClaims, NodePools,
 // EC2NodeClasses, DaemonSets and the storage objects volume scheduling reads
-// (PersistentVolumeClaims, PersistentVolumes, StorageClasses, CSINodes). Every object is kept as
+// (PersistentVolumeClaims, PersistentVolumes, StorageClasses, CSINodes), and PodDisruptionBudgets
+// (policy/v1, or policy/v1beta1 on servers older than 1.21). Every object is kept as
 // the API server's JSON and, when it decodes, as the typed api:: value; an object that does not
 // decode (a NodePool with a bad field, say) is still listed, with the decode error, so that a
 // controller can report it. Listeners are told of every change (after the cache is updated) so that
@@ -46,6 +47,7 @@ enum class Kind {
   kPersistentVolume,
   kStorageClass,
   kCSINode,
+  kPodDisruptionBudget,
 };
 std::string_view KindName(Kind k);
 
@@ -103,6 +105,7 @@ class Cluster {
   std::vector<Entry<api::PersistentVolume>> PersistentVolumes() const;
   std::vector<Entry<api::StorageClass>> StorageClasses() const;
   std::vector<Entry<api::CSINode>> CSINodes() const;
+  std::vector<Entry<api::PodDisruptionBudget>> PodDisruptionBudgets() const;
 
   // Makes an object this process just wrote visible before its watch event arrives (Karpenter
   // updates cluster state right after creating a NodeClaim so the next batch cannot miss it).
@@ -126,6 +129,7 @@ class Cluster {
   std::unique_ptr<Store<api::PersistentVolume>> volumes_;
   std::unique_ptr<Store<api::StorageClass>> storage_classes_;
   std::unique_ptr<Store<api::CSINode>> csi_nodes_;
+  std::unique_ptr<Store<api::PodDisruptionBudget>> pdbs_;
   std::map<std::string, std::set<std::string>, std::less<>> pods_by_node_;
   std::map<std::string, std::string, std::less<>> node_by_provider_id_;
   std::map<std::string, std::string, std::less<>> claim_by_provider_id_;

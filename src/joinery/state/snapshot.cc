@@ -31,6 +31,7 @@ solver::Snapshot BuildSnapshot(const Cluster& cluster, SnapshotInputs in) {
   std::vector<std::shared_ptr<const api::PersistentVolume>> pvs;
   std::vector<std::shared_ptr<const api::StorageClass>> classes;
   std::vector<std::shared_ptr<const api::CSINode>> csi_nodes;
+  std::vector<std::shared_ptr<const api::PodDisruptionBudget>> pdbs;
   Collect(cluster.Nodes(), nodes, objects.nodes);
   Collect(cluster.NodeClaims(), claims, objects.node_claims);
   for (const api::Node* n : objects.nodes) {
@@ -48,6 +49,7 @@ solver::Snapshot BuildSnapshot(const Cluster& cluster, SnapshotInputs in) {
   Collect(cluster.PersistentVolumes(), pvs, objects.persistent_volumes);
   Collect(cluster.StorageClasses(), classes, objects.storage_classes);
   Collect(cluster.CSINodes(), csi_nodes, objects.csi_nodes);
+  Collect(cluster.PodDisruptionBudgets(), pdbs, objects.pod_disruption_budgets);
   return snapshot::Build(objects, std::move(in), /*warnings=*/nullptr);
 }
 
