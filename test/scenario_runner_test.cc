@@ -88,6 +88,10 @@
 #include <string>
 #include <vector>
 
+#include <fnmatch.h>
+
+#include <regex>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
@@ -552,6 +556,74 @@ TEST_P(ScenarioTest, PlanMatchesExpectation) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Scenarios, ScenarioTest, ::testing::ValuesIn(ScenarioFiles()), TestName);
+
+// docs/conformance.md is the ledger of Karpenter's test cases: every case row says "passes" (with
+// its scenario files) or "not ported" (with the reason and no file), every file it names exists,
+// and every scenario under test/scenarios/karpenter/ is named by some row.
+TEST(ConformanceTableTest, AccountsForEveryKarpenterScenario) {
+  const std::string doc = ReadFile((SourceDir() / "docs" / "conformance.md").string());
+  ASSERT_FALSE(doc.empty()) << "docs/conformance.md is missing";
+  const size_t cases = doc.find("\n## The cases");
+  ASSERT_NE(cases, std::string::npos) << "docs/conformance.md has no \"## The cases\" section";
+  const fs::path root = ScenarioDir() / "karpenter";
+  const std::regex file_re(R"(([a-z0-9-]+/[a-z0-9.*-]+\.yaml))");
+  std::set<std::string> named;
+  std::vector<std::string> patterns;
+  int rows = 0, passes = 0, not_ported = 0;
+  std::istringstream in(doc.substr(cases));
+  for (std::string line; std::getline(in, line);) {
+    if (!line.starts_with("| ") || line.starts_with("| Karpenter test")) continue;
+    ++rows;
+    std::vector<std::string> cells;
+    std::string cell;
+    std::istringstream cs(line.substr(1));
+    while (std::getline(cs, cell, '|')) {
+      cell.erase(0, cell.find_first_not_of(' '));
+      cell.erase(cell.find_last_not_of(' ') + 1);
+      cells.push_back(cell);
+    }
+    while (!cells.empty() && cells.back().empty()) cells.pop_back();
+    ASSERT_GE(cells.size(), 3u) << line;
+    const std::string& scenario = cells[cells.size() - 2];
+    const std::string& status = cells.back();
+    if (status.starts_with("not ported")) {
+      ++not_ported;
+      EXPECT_EQ(scenario, "\u2014") << "a case that is not ported names no scenario: " << line;
+      continue;
+    }
+    EXPECT_TRUE(status.starts_with("passes")) << "every ported case passes: " << line;
+    ++passes;
+    int files = 0;
+    for (auto it = std::sregex_iterator(scenario.begin(), scenario.end(), file_re);
+         it != std::sregex_iterator(); ++it) {
+      std::string f = (*it)[1];
+      ++files;
+      if (f.find('*') != std::string::npos) {
+        patterns.push_back(f);
+      } else {
+        named.insert(f);
+        EXPECT_TRUE(fs::exists(root / f)) << "docs/conformance.md names a missing scenario " << f;
+      }
+    }
+    EXPECT_GT(files, 0) << "a passing case names its scenario files: " << line;
+  }
+  EXPECT_GE(passes, 150) << "the issue asks for at least 150 ported cases";
+  int unnamed = 0;
+  for (const auto& f : ScenarioFiles()) {
+    std::string rel = fs::path(f).lexically_relative(root).generic_string();
+    if (rel.starts_with("..")) continue;  // not a Karpenter port
+    bool found = named.contains(rel) ||
+                 std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) {
+                   return fnmatch(p.c_str(), rel.c_str(), 0) == 0;
+                 });
+    if (!found) ++unnamed;
+    EXPECT_TRUE(found) << rel << " is not in docs/conformance.md";
+  }
+  EXPECT_EQ(unnamed, 0);
+  RecordProperty("cases", rows);
+  RecordProperty("passing", passes);
+  RecordProperty("not_ported", not_ported);
+}
 
 TEST(ScenarioDirectoryTest, HasScenarios) {
   EXPECT_GE(ScenarioFiles().size(), 10u) << "no scenarios found under " << ScenarioDir();
