@@ -64,7 +64,9 @@ int main(int argc, char** argv) {
   sim->add_option("--region", opts.catalog.region, "AWS region of the offerings")->capture_default_str();
   sim->add_option("--zones", zones, "Comma-separated zones (default: the region's a, b and c)");
   sim->add_option("--instance-types", opts.instance_types_file,
-                  "CSV file that replaces the embedded instance-type catalog");
+                  "Instance types replacing the embedded catalog: a CSV (columns of "
+                  "data/instance-types.csv) or a .yaml InstanceTypeList (explicit labels, "
+                  "requirements, capacity, overhead and offerings)");
   sim->add_option("--spot-discount", opts.catalog.spot_discount,
                   "Simulated spot price = on-demand price x (1 - discount)")
       ->check(CLI::Range(0.0, 0.99))

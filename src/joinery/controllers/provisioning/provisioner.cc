@@ -194,7 +194,15 @@ absl::StatusOr<ProvisionResult> Provisioner::Schedule() {
   }
   result.pending_pods = static_cast<int>(in.pending.size());
   if (metrics_) metrics_->SetPodsPending(result.pending_pods);
-  if (in.pending.empty()) return result;
+  // Pods of nodes being deleted need capacity too (the snapshot adds them), as in Karpenter.
+  bool deleting = false;
+  for (const auto& e : cluster_.NodeClaims()) {
+    deleting |= e.typed && e.typed->metadata.deletion_timestamp.has_value();
+  }
+  for (const auto& e : cluster_.Nodes()) {
+    deleting |= e.typed && e.typed->metadata.deletion_timestamp.has_value();
+  }
+  if (in.pending.empty() && !deleting) return result;
 
   std::vector<std::string> skipped;
   std::vector<api::NodePool> pools = UsableNodePools(cluster_, &skipped);
@@ -228,6 +236,7 @@ absl::StatusOr<ProvisionResult> Provisioner::Schedule() {
 
   auto start = absl::Now();
   solver::Snapshot snapshot = state::BuildSnapshot(cluster_, std::move(in));
+  if (snapshot.pods.empty()) return result;
   ASSIGN_OR_RETURN(solver::Plan plan, solver::Solve(snapshot));
   double seconds = absl::ToDoubleSeconds(absl::Now() - start);
   if (metrics_) metrics_->ObserveSchedulingDuration(seconds);

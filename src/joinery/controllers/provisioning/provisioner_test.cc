@@ -165,6 +165,41 @@ TEST_F(ProvisionerTest, SecondPassWithTheNodeClaimInFlightCreatesNone) {
   EXPECT_EQ(provisioner_.catalog_preparations(), 1);
 }
 
+TEST_F(ProvisionerTest, PodsOfADeletingNodeGetCapacityAheadOfTheirEviction) {
+  // A node being deleted (no NodeClaim manages it) still runs the vLLM pod: no pod is pending, but
+  // the pod will need a home, so a NodeClaim is planned for it now, as Karpenter does.
+  Json node = testing::RegisteringNode("old-node", "aws:///us-east-1a/i-0ld");
+  node["metadata"]["deletionTimestamp"] = "2026-12-01T00:00:00Z";
+  node["metadata"]["finalizers"] = {"karpenter.sh/termination"};
+  Json pod = VllmPod();
+  pod["spec"]["nodeName"] = "old-node";
+  pod["status"] = {{"phase", "Running"}};
+  Seed({{&kube::resources::NodePools(), TrainiumNodePool()},
+        {&kube::resources::EC2NodeClasses(), TrainiumNodeClass()},
+        {&kube::resources::Nodes(), node},
+        {&kube::resources::Pods(), pod}});
+  auto r = provisioner_.Schedule();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->pending_pods, 0);
+  ASSERT_THAT(r->created, SizeIs(1));
+  auto nominated = EventsFor("mistral-0", "Nominated");
+  ASSERT_THAT(nominated, SizeIs(1));
+  EXPECT_EQ(nominated[0].message, "Pod should schedule on: nodeclaim/" + r->created[0]);
+}
+
+TEST_F(ProvisionerTest, NothingToDoWithoutPendingPodsOrDeletingNodes) {
+  Json pod = testing::RunningPod("web", "node-1");
+  Seed({{&kube::resources::NodePools(), TrainiumNodePool()},
+        {&kube::resources::EC2NodeClasses(), TrainiumNodeClass()},
+        {&kube::resources::Nodes(), testing::RegisteringNode("node-1", "aws:///us-east-1a/i-1")},
+        {&kube::resources::Pods(), pod}});
+  auto r = provisioner_.Schedule();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->pending_pods, 0);
+  EXPECT_THAT(r->created, IsEmpty());
+  EXPECT_THAT(r->plan.node_claims, IsEmpty());
+}
+
 TEST_F(ProvisionerTest, ANewInstanceTypeListIsPreparedAgainAndUsed) {
   // First the provider's list has trn1.2xlarge on-demand out of capacity everywhere: the pool
   // (trn1.2xlarge on-demand only) cannot launch anything.
