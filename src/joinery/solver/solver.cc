@@ -694,8 +694,10 @@ class Scheduler {
         // and charge limits with the largest capacity (both pessimistic).
         bool any = false;
         Vec lo(res_.size(), 0), hi(res_.size(), 0);
+        std::vector<const ITData*> options;
         for (const auto& d : types_) {
           if (!d.s->reqs.Intersects(n.reqs).ok()) continue;
+          options.push_back(&d);
           for (size_t i = 0; i < lo.size(); ++i) {
             lo[i] = any ? std::min(lo[i], d.allocatable[i]) : d.allocatable[i];
             hi[i] = std::max(hi[i], d.capacity[i]);
@@ -704,6 +706,10 @@ class Scheduler {
         }
         n.available = lo;
         if (nc.status.capacity.empty()) cap = hi;
+        // Its well-known labels are resolved at launch (the provider adds the launched type's);
+        // until then it may carry any value its options have, so a pod that requires one of
+        // them (strictly compatible, as on any existing node) can count on it.
+        AddOptionLabels(options, n.reqs);
       }
       cap[nodes_idx_] = 1000;
       Vec ds = DaemonOverheadOn(n.reqs, n.taints, {});
@@ -716,6 +722,38 @@ class Scheduler {
       if (a.initialized != b.initialized) return a.initialized;
       return a.name < b.name;
     });
+  }
+
+  // For a NodeClaim not launched yet: each well-known label every option carries and `reqs` leave
+  // open, as In the values the options have; zones and capacity types from their allowed
+  // available offerings.
+  void AddOptionLabels(const std::vector<const ITData*>& options, Requirements& reqs) const {
+    if (options.empty()) return;
+    std::map<std::string, std::set<std::string>, std::less<>> values;
+    std::map<std::string, size_t, std::less<>> carriers;
+    std::set<std::string> zones, cts;
+    for (const ITData* d : options) {
+      for (const auto& [k, v] : d->it->labels) {
+        if (reqs.Has(k) || !prep_->well_known.contains(k)) continue;
+        values[k].insert(v);
+        ++carriers[k];
+      }
+      for (const auto& o : d->it->offerings) {
+        if (o.available && OfferingCompatible(o, reqs)) {
+          zones.insert(o.zone);
+          cts.insert(o.capacity_type);
+        }
+      }
+    }
+    for (auto& [k, vs] : values) {
+      if (carriers[k] == options.size()) reqs.Add(Requirement::In(k, {vs.begin(), vs.end()}));
+    }
+    if (!reqs.Has(api::kLabelZone) && !zones.empty()) {
+      reqs.Add(Requirement::In(std::string(api::kLabelZone), {zones.begin(), zones.end()}));
+    }
+    if (!reqs.Has(api::kLabelCapacityType) && !cts.empty()) {
+      reqs.Add(Requirement::In(std::string(api::kLabelCapacityType), {cts.begin(), cts.end()}));
+    }
   }
 
   // Why Karpenter would not provision for this pod at all, or "".

@@ -81,6 +81,30 @@ TEST_F(SolverTest, UsesExistingNodeBeforeCreatingANodeClaim) {
   EXPECT_THAT(plan.node_claims[0].pods, ElementsAre("default/b"));
 }
 
+TEST_F(SolverTest, NodeClaimNotLaunchedYetTakesPodsRequiringLabelsAllItsOptionsCarry) {
+  // The provisioner's own NodeClaim, created but not launched: no well-known labels yet, only its
+  // instance-type options and its zone. A pod requiring the architecture all its options have still
+  // joins it (strictly compatible: the options promise the label); one requiring another zone gets
+  // a NodeClaim of its own.
+  api::NodeClaim nc;
+  nc.metadata.name = "default-abcde";
+  nc.metadata.labels = {{"karpenter.sh/nodepool", "default"}};
+  nc.spec.requirements = {Req("node.kubernetes.io/instance-type", "In", {"large"}),
+                          Req("topology.kubernetes.io/zone", "In", {"test-a"})};
+  snap_.node_claims = {nc};
+  api::Pod fits = MakePod("fits", 1);
+  fits.spec.node_selector = {{"kubernetes.io/arch", "amd64"}};
+  api::Pod elsewhere = MakePod("elsewhere", 1);
+  elsewhere.spec.node_selector = {{"topology.kubernetes.io/zone", "test-b"}};
+  snap_.pods = {fits, elsewhere};
+  Plan plan = Solve();
+  ASSERT_EQ(plan.existing_nodes.size(), 1u);
+  EXPECT_EQ(plan.existing_nodes[0].name, "default-abcde");
+  EXPECT_THAT(plan.existing_nodes[0].pods, ElementsAre("default/fits"));
+  ASSERT_EQ(plan.node_claims.size(), 1u);
+  EXPECT_THAT(plan.node_claims[0].pods, ElementsAre("default/elsewhere"));
+}
+
 TEST_F(SolverTest, NeverExceedsNodePoolLimits) {
   snap_.node_pools[0].limits = {{"cpu", Cpu(8)}};
   snap_.pods = {MakePod("a", 7), MakePod("b", 7)};
