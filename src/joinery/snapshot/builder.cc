@@ -266,6 +266,14 @@ solver::Snapshot Build(const Objects& objects, Inputs in, std::vector<std::strin
     }
     en.pods.push_back(*p);
   }
+  // A pending pod that the objects also show bound (its binding arrived between the caller's
+  // reads) has been scheduled: it runs where it is bound, and placing it again would count it
+  // twice and plan capacity it no longer needs.
+  std::set<std::string, std::less<>> bound_keys;
+  for (const api::Pod* p : objects.bound_pods) {
+    if (!p->spec.node_name.empty()) bound_keys.insert(PodKey(*p));
+  }
+  std::erase_if(snap.pods, [&](const api::Pod& p) { return bound_keys.contains(PodKey(p)); });
   snap.pods.insert(snap.pods.end(), std::make_move_iterator(rescheduled.begin()),
                    std::make_move_iterator(rescheduled.end()));
   std::vector<const api::Pod*> daemon_pods;

@@ -15,7 +15,8 @@
 //   node.cloudprovider.kubernetes.io/uninitialized, karpenter.sh/unregistered, readiness.k8s.io/*)
 //   and the NodeClaim's startup taints are ignored, and resources the Node reports as zero or not
 //   at all are taken from the NodeClaim's status (device plugins publish extended resources late).
-// - Pods bound to a Node (spec.nodeName) run there unless they have finished.
+// - Pods bound to a Node (spec.nodeName) run there unless they have finished. A pod both given as
+//   pending and bound (the caller read it before its binding) counts as bound only.
 // - A node is being deleted when its NodeClaim has a deletionTimestamp or InstanceTerminating=True,
 //   or, with no NodeClaim, when the Node has a deletionTimestamp. It takes no pods, and its pods
 //   that will need a new home are placed again along with the pending ones (after them), as

@@ -147,6 +147,30 @@ TEST(Build, MatchesNodeClaimsToNodesAndKeepsTheRestInFlight) {
                                     "input; ignoring it"));
 }
 
+TEST(Build, APendingPodSeenBoundMeanwhileIsNotPlacedAgain) {
+  // The provisioner read the pod while it was pending; by the time it read the node's pods,
+  // kube-scheduler had bound it. It must not be planned (and counted) a second time.
+  api::Node n1 = ManagedNode("n1", true, true);
+  api::Pod bound;
+  bound.metadata = {.name = "web", .namespace_ = "default"};
+  bound.spec.node_name = "n1";
+  api::Pod stale = bound;
+  stale.spec.node_name.clear();
+  api::Pod other = stale;
+  other.metadata.name = "other";
+  Objects objects;
+  objects.nodes = {&n1};
+  objects.bound_pods = {&bound};
+  Inputs in;
+  in.pending = {stale, other};
+  solver::Snapshot snap = Build(objects, std::move(in), nullptr);
+  ASSERT_THAT(snap.pods, SizeIs(1));
+  EXPECT_EQ(snap.pods[0].metadata.name, "other");
+  ASSERT_THAT(snap.nodes, SizeIs(1));
+  ASSERT_THAT(snap.nodes[0].pods, SizeIs(1));
+  EXPECT_EQ(snap.nodes[0].pods[0].metadata.name, "web");
+}
+
 TEST(IsProvisionable, WantsKubeSchedulersUnschedulableVerdict) {
   api::Pod p;
   p.metadata.name = "p";

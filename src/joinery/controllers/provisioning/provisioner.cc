@@ -337,12 +337,17 @@ absl::StatusOr<std::string> Provisioner::CreateNodeClaim(const solver::PlannedNo
     shown += StrCat(" and ", planned.instance_type_options.size() - 5, " other(s)");
   }
   kube::Json requests = api::ResourceListToJson(planned.requests);
+  // The pods it is for (at most 10 named), so a reader can tell why it exists.
+  kube::Json pods = kube::Json::array();
+  for (size_t i = 0; i < planned.pods.size() && i < 10; ++i) pods.push_back(planned.pods[i]);
   log::Info(kLogger, "created nodeclaim",
             {{"controller", "provisioner"},
              {"NodePool", {{"name", pool.metadata.name}}},
              {"NodeClaim", {{"name", name}}},
              {"requests", requests},
-             {"instance-types", shown}});
+             {"instance-types", shown},
+             {"pods", pods},
+             {"pod-count", planned.pods.size()}});
   if (metrics_) metrics_->NodeClaimCreated(pool.metadata.name);
   return name;
 }
