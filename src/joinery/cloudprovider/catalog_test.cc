@@ -663,5 +663,90 @@ TEST_F(LoadCatalogFileTest, DirectoryIsRejected) {
   EXPECT_FALSE(LoadCatalogFile(::testing::TempDir(), {}).ok());
 }
 
+
+// ---- The YAML instance-type list ----
+
+constexpr std::string_view kFakeList = R"(apiVersion: joinery.dev/v1alpha1
+kind: InstanceTypeList
+items:
+  - name: default-instance-type
+    labels: {kubernetes.io/arch: amd64, size: small}
+    requirements:
+      - {key: kubernetes.io/os, operator: In, values: [darwin, linux, windows]}
+      - {key: special, operator: DoesNotExist}
+    capacity: {cpu: "4", memory: 4Gi, pods: "5"}
+    overhead: {kubeReserved: {cpu: 100m, memory: 10Mi}}
+    offerings:
+      - {zone: test-zone-1, capacityType: spot, price: 0.83, available: true}
+      - {zone: test-zone-2, capacityType: on-demand, price: 0.9, available: false}
+)";
+
+TEST(ParseInstanceTypeList, ReadsLabelsRequirementsCapacityOverheadAndOfferings) {
+  auto types = ParseInstanceTypeList(kFakeList, "fake.yaml");
+  ASSERT_TRUE(types.ok()) << types.status();
+  ASSERT_THAT(*types, SizeIs(1));
+  const InstanceType& it = (*types)[0];
+  EXPECT_EQ(it.name, "default-instance-type");
+  EXPECT_THAT(it.labels, Contains(Pair("node.kubernetes.io/instance-type", "default-instance-type")));
+  EXPECT_THAT(it.labels, Contains(Pair("size", "small")));
+  ASSERT_THAT(it.requirements, SizeIs(2));
+  EXPECT_EQ(it.requirements[0].values, (std::vector<std::string>{"darwin", "linux", "windows"}));
+  EXPECT_EQ(it.requirements[1].operator_, "DoesNotExist");
+  EXPECT_EQ(it.Allocatable().at("cpu").ToString(), "3900m");
+  EXPECT_EQ(it.Allocatable().at("memory").ToString(), "4086Mi");
+  ASSERT_THAT(it.offerings, SizeIs(2));
+  EXPECT_EQ(it.offerings[0].zone, "test-zone-1");
+  EXPECT_EQ(it.offerings[0].capacity_type, "spot");
+  EXPECT_DOUBLE_EQ(it.offerings[0].price, 0.83);
+  EXPECT_FALSE(it.offerings[1].available);
+}
+
+std::string ListError(std::string text) {
+  auto types = ParseInstanceTypeList(text, "bad.yaml");
+  EXPECT_FALSE(types.ok()) << text;
+  return types.ok() ? "" : std::string(types.status().message());
+}
+
+TEST(ParseInstanceTypeList, BadInputIsAnErrorNamingTheFileAndField) {
+  std::string base(kFakeList);
+  auto replace = [&](std::string_view from, std::string_view to) {
+    std::string s = base;
+    s.replace(s.find(from), from.size(), to);
+    return s;
+  };
+  EXPECT_THAT(ListError(replace("capacity: {cpu", "capacity: {gpu: x, cpu")),
+              AllOf(HasSubstr("bad.yaml"), HasSubstr("items[0].capacity.gpu"),
+                    HasSubstr("invalid quantity")));
+  EXPECT_THAT(ListError(replace("overhead:", "overheads:")),
+              AllOf(HasSubstr("items[0].overheads"), HasSubstr("unknown field")));
+  EXPECT_THAT(ListError(replace("capacityType: spot", "capacityType: cheap")),
+              HasSubstr("must be on-demand, spot or reserved"));
+  EXPECT_THAT(ListError(replace("zone: test-zone-2, capacityType: on-demand",
+                                "zone: test-zone-1, capacityType: spot")),
+              HasSubstr("a second offering for test-zone-1/spot"));
+  EXPECT_THAT(ListError(replace("labels: {kubernetes.io/arch: amd64",
+                                "labels: {topology.kubernetes.io/zone: a, kubernetes.io/arch: amd64")),
+              HasSubstr("comes from the offerings"));
+  EXPECT_THAT(ListError(replace("kind: InstanceTypeList", "kind: InstanceTypes")),
+              HasSubstr("want apiVersion joinery.dev/v1alpha1, kind InstanceTypeList"));
+  std::string twice = base + "  - name: default-instance-type\n    offerings: []\n";
+  EXPECT_THAT(ListError(twice), HasSubstr("instance type default-instance-type is listed twice"));
+  EXPECT_THAT(ListError("apiVersion: joinery.dev/v1alpha1\nkind: InstanceTypeList\nitems: []\n"),
+              HasSubstr("no instance types"));
+}
+
+TEST(LoadCatalogFile, YamlFilesAreInstanceTypeLists) {
+  const std::string path = (std::filesystem::temp_directory_path() / "joinery-catalog-test.yaml").string();
+  {
+    std::ofstream out(path);
+    out << kFakeList;
+  }
+  auto types = LoadCatalogFile(path, CatalogOptions{});
+  std::filesystem::remove(path);
+  ASSERT_TRUE(types.ok()) << types.status();
+  ASSERT_THAT(*types, SizeIs(1));
+  EXPECT_EQ((*types)[0].name, "default-instance-type");
+}
+
 }  // namespace
 }  // namespace joinery::cloudprovider
