@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "joinery/common/quantity.h"
@@ -41,6 +42,11 @@ struct ObjectMeta {
   StringMap annotations;
   std::vector<OwnerReference> owner_references;
   std::vector<std::string> finalizers;
+
+  // The namespace as the API server defaults it for a namespaced object ("default" when unset).
+  std::string_view NamespaceOrDefault() const {
+    return namespace_.empty() ? std::string_view("default") : std::string_view(namespace_);
+  }
 };
 
 // Where an object came from, for error messages ("examples/a.yaml: NodePool/default: spec...").

@@ -14,8 +14,7 @@ constexpr std::string_view kIsDefaultClassAnnotation =
 constexpr std::string_view kBindCompletedAnnotation = "pv.kubernetes.io/bind-completed";
 
 std::string_view NamespaceOf(const api::Pod& pod) {
-  return pod.metadata.namespace_.empty() ? kDefaultNamespace
-                                         : std::string_view(pod.metadata.namespace_);
+  return pod.metadata.NamespaceOrDefault();
 }
 
 std::string Key(std::string_view ns, std::string_view name) {

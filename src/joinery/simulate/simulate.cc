@@ -22,9 +22,7 @@ namespace {
 using json = nlohmann::ordered_json;
 
 // An object's namespace as the API server would default it.
-std::string NamespaceOf(const api::ObjectMeta& meta) {
-  return meta.namespace_.empty() ? "default" : meta.namespace_;
-}
+std::string NamespaceOf(const api::ObjectMeta& meta) { return std::string(meta.NamespaceOrDefault()); }
 
 api::Pod PodFromTemplate(const api::PodTemplateSpec& t, const api::ObjectMeta& owner,
                          std::string_view kind, int ordinal, const api::Source& source) {

@@ -16,10 +16,16 @@ bool IsTerminal(const api::Pod& pod) {
   return pod.status.phase == "Succeeded" || pod.status.phase == "Failed";
 }
 
-bool IsOwnedByDaemonSet(const api::Pod& pod) {
+namespace {
+
+bool OwnedBy(const api::Pod& pod, std::string_view kind) {
   return std::any_of(pod.metadata.owner_references.begin(), pod.metadata.owner_references.end(),
-                     [](const api::OwnerReference& o) { return o.kind == "DaemonSet"; });
+                     [&](const api::OwnerReference& o) { return o.kind == kind; });
 }
+
+}  // namespace
+
+bool IsOwnedByDaemonSet(const api::Pod& pod) { return OwnedBy(pod, "DaemonSet"); }
 
 bool IsProvisionable(const api::Pod& pod) {
   if (!pod.spec.node_name.empty() || pod.metadata.deletion_timestamp.has_value()) return false;
@@ -58,7 +64,7 @@ bool LabelTrue(const api::StringMap& labels, std::string_view key) {
 }
 
 // Drops the taints an uninitialized managed node does not count: ephemeral ones and the
-// NodeClaim's startup taints (same key, value and effect, as Kubernetes matches taints).
+// NodeClaim's startup taints (same key and effect, as Kubernetes' Taint.MatchTaint compares).
 void DropStartupTaints(std::vector<api::Taint>& taints, const api::NodeClaim& claim) {
   std::erase_if(taints, [&](const api::Taint& t) {
     if (IsEphemeralTaint(t)) return true;
@@ -76,8 +82,7 @@ void FillFromClaim(ResourceList& node, const ResourceList& claim) {
 }
 
 std::string PodKey(const api::Pod& p) {
-  return StrCat(p.metadata.namespace_.empty() ? "default" : p.metadata.namespace_, "/",
-                p.metadata.name);
+  return StrCat(p.metadata.NamespaceOrDefault(), "/", p.metadata.name);
 }
 
 // The DaemonSet as the scheduler should weigh it: its newest running pod when it has one (what
@@ -86,9 +91,8 @@ std::string PodKey(const api::Pod& p) {
 // controller replaces by a per-node hostname term on each pod (Karpenter's getDaemonSetPods).
 api::DaemonSet EffectiveDaemonSet(const api::DaemonSet& ds, const std::vector<const api::Pod*>& pods) {
   const api::Pod* newest = nullptr;
-  const std::string ns = ds.metadata.namespace_.empty() ? "default" : ds.metadata.namespace_;
   for (const api::Pod* p : pods) {
-    if ((p->metadata.namespace_.empty() ? "default" : p->metadata.namespace_) != ns) continue;
+    if (p->metadata.NamespaceOrDefault() != ds.metadata.NamespaceOrDefault()) continue;
     bool controlled = std::any_of(
         p->metadata.owner_references.begin(), p->metadata.owner_references.end(),
         [&](const api::OwnerReference& o) {
@@ -112,11 +116,6 @@ api::DaemonSet EffectiveDaemonSet(const api::DaemonSet& ds, const std::vector<co
     aff->node_affinity->required = want->node_affinity->required;
   }
   return out;
-}
-
-bool OwnedBy(const api::Pod& pod, std::string_view kind) {
-  return std::any_of(pod.metadata.owner_references.begin(), pod.metadata.owner_references.end(),
-                     [&](const api::OwnerReference& o) { return o.kind == kind; });
 }
 
 bool ConditionTrue(const std::vector<api::Condition>& conditions, std::string_view type) {
@@ -167,11 +166,10 @@ bool IsCurrentlyReschedulable(const api::Pod& pod,
   if (active && DoNotDisrupt(pod)) return false;
   // Budgets only matter for pods Karpenter would evict.
   if (!active || ToleratesDisruptedTaint(pod)) return true;
-  const std::string ns = pod.metadata.namespace_.empty() ? "default" : pod.metadata.namespace_;
   int matching = 0;
   bool blocking = false;
   for (const api::PodDisruptionBudget* b : budgets) {
-    if ((b->metadata.namespace_.empty() ? "default" : b->metadata.namespace_) != ns) continue;
+    if (b->metadata.NamespaceOrDefault() != pod.metadata.NamespaceOrDefault()) continue;
     if (!b->selector || !scheduling::SelectorMatches(*b->selector, pod.metadata.labels)) continue;
     ++matching;
     blocking |= FullyBlocking(*b);
@@ -249,8 +247,11 @@ solver::Snapshot Build(const Objects& objects, Inputs in, std::vector<std::strin
     snap.node_claims.push_back(InFlightView(*c));
   }
   std::vector<api::Pod> rescheduled;
+  std::set<std::string, std::less<>> bound_keys;  // pods the objects show bound
   for (const api::Pod* p : objects.bound_pods) {
-    if (p->spec.node_name.empty() || IsTerminal(*p)) continue;
+    if (p->spec.node_name.empty()) continue;
+    bound_keys.insert(PodKey(*p));
+    if (IsTerminal(*p)) continue;
     auto it = node_index.find(p->spec.node_name);
     if (it == node_index.end()) {
       if (warnings != nullptr) {
@@ -269,10 +270,6 @@ solver::Snapshot Build(const Objects& objects, Inputs in, std::vector<std::strin
   // A pending pod that the objects also show bound (its binding arrived between the caller's
   // reads) has been scheduled: it runs where it is bound, and placing it again would count it
   // twice and plan capacity it no longer needs.
-  std::set<std::string, std::less<>> bound_keys;
-  for (const api::Pod* p : objects.bound_pods) {
-    if (!p->spec.node_name.empty()) bound_keys.insert(PodKey(*p));
-  }
   std::erase_if(snap.pods, [&](const api::Pod& p) { return bound_keys.contains(PodKey(p)); });
   snap.pods.insert(snap.pods.end(), std::make_move_iterator(rescheduled.begin()),
                    std::make_move_iterator(rescheduled.end()));

@@ -34,16 +34,17 @@ solver::Snapshot BuildSnapshot(const Cluster& cluster, SnapshotInputs in) {
   std::vector<std::shared_ptr<const api::PodDisruptionBudget>> pdbs;
   Collect(cluster.Nodes(), nodes, objects.nodes);
   Collect(cluster.NodeClaims(), claims, objects.node_claims);
-  for (const api::Node* n : objects.nodes) {
-    Collect(cluster.PodsOnNode(n->metadata.name), pods, objects.bound_pods);
-  }
   Collect(cluster.DaemonSets(), daemon_sets, objects.daemon_sets);
-  if (!objects.daemon_sets.empty()) {
-    for (const auto& e : cluster.Pods()) {
-      if (!e.typed || !snapshot::IsOwnedByDaemonSet(*e.typed)) continue;
-      pods.push_back(e.typed);
-      objects.daemon_set_pods.push_back(e.typed.get());
-    }
+  // One pass over the pods: the bound ones (the builder places them on their nodes) and the
+  // DaemonSets' (bound or not; a DaemonSet is weighed by its newest pod).
+  for (const auto& e : cluster.Pods()) {
+    if (!e.typed) continue;
+    const bool bound = !e.typed->spec.node_name.empty();
+    const bool daemon = !objects.daemon_sets.empty() && snapshot::IsOwnedByDaemonSet(*e.typed);
+    if (!bound && !daemon) continue;
+    pods.push_back(e.typed);
+    if (bound) objects.bound_pods.push_back(e.typed.get());
+    if (daemon) objects.daemon_set_pods.push_back(e.typed.get());
   }
   Collect(cluster.PersistentVolumeClaims(), pvcs, objects.persistent_volume_claims);
   Collect(cluster.PersistentVolumes(), pvs, objects.persistent_volumes);

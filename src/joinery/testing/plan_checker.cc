@@ -843,7 +843,7 @@ class VolumeChecker {
 
   template <typename Holds>
   absl::Status PodZones(const api::Pod& pod, const Holds& holds) const {
-    const std::string ns = pod.metadata.namespace_.empty() ? "default" : pod.metadata.namespace_;
+    const std::string ns(pod.metadata.NamespaceOrDefault());
     for (const auto& v : pod.spec.volumes) {
       // The claim as Kubernetes names it; a generic ephemeral volume's claim not created yet is
       // described by its template.
