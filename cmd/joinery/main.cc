@@ -2,6 +2,8 @@
 //
 //   joinery simulate [flags] PATH...   what would be launched for these manifests, and its cost
 //   joinery controller [flags]          run the provisioning controllers against a cluster
+//   joinery kubelet-simulator [flags]   run the simulated cloud's machines (Node registration,
+//                                       heartbeats, pods) for `controller --cloud-provider simulated`
 //
 // Exit status: 0 when the command did its job (a plan was computed, even with unschedulable pods),
 // 2 on bad input (flags, manifests, catalog), 1 on an internal error.
@@ -156,6 +158,34 @@ int main(int argc, char** argv) {
   run->add_option("--simulated-insufficient-capacity", ctl.simulated_insufficient_capacity,
                   "Offerings that fail for capacity, TYPE:ZONE:CAPACITY-TYPE with * wildcards (repeatable)");
 
+  run->add_option("--simulated-instance-namespace", ctl.simulated_instance_namespace,
+                  "Namespace where the simulated cloud keeps its instances")
+      ->capture_default_str();
+
+  // ---- kubelet-simulator ----
+  joinery::op::KubeletSimulatorOptions ks;
+  std::string ks_log_level = "info";
+  CLI::App* kubelet = app.add_subcommand(
+      "kubelet-simulator",
+      "Run the machines of the simulated cloud: register the Node of every booted instance, renew "
+      "its Lease and status, run its pods. Runs apart from the controller, so instances outlive it.");
+  kubelet->add_option("--kubeconfig", ks.kubeconfig,
+                      "Kubeconfig file (default: $KUBECONFIG, then in-cluster config, then ~/.kube/config)");
+  kubelet->add_option("--cloud-provider", ks.cloud_provider, "simulated")
+      ->envname("CLOUD_PROVIDER")
+      ->check(CLI::IsMember({"simulated", "aws"}))
+      ->capture_default_str();
+  kubelet->add_option("--instance-namespace", ks.instance_namespace,
+                      "Namespace where the simulated cloud keeps its instances")
+      ->capture_default_str();
+  kubelet->add_option("--kube-client-qps", ks.kube_qps, "Client-side request rate limit")
+      ->capture_default_str();
+  kubelet->add_option("--kube-client-burst", ks.kube_burst, "Client-side burst")->capture_default_str();
+  kubelet->add_option("--log-level", ks_log_level, "debug, info, warn or error")
+      ->envname("LOG_LEVEL")
+      ->check(CLI::IsMember({"debug", "info", "warn", "error"}))
+      ->capture_default_str();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -227,6 +257,17 @@ int main(int argc, char** argv) {
       joinery::log::Error("controller", "failed to start",
                           {{"error", std::string(code.status().message())}});
       return 1;
+    }
+    return *code;
+  }
+  if (kubelet->parsed()) {
+    joinery::log::Level level;
+    if (joinery::log::ParseLevel(ks_log_level, &level)) joinery::log::SetLevel(level);
+    auto code = joinery::op::RunKubeletSimulator(ks);
+    if (!code.ok()) {
+      joinery::log::Error("kubelet-simulator", "failed to start",
+                          {{"error", std::string(code.status().message())}});
+      return code.status().code() == absl::StatusCode::kUnimplemented ? kExitBadInput : 1;
     }
     return *code;
   }

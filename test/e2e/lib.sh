@@ -17,6 +17,7 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 SA_KUBECONFIG="$WORK/joinery-sa.kubeconfig"
 declare -A CONTROLLER_PIDS=()
+KUBELET_PID=""
 FAILURES=0
 
 log() { echo "[$(date +%T)] $TEST_NAME: $*" >&2; }
@@ -63,10 +64,29 @@ install_joinery() {
   bash "$JOINERY_SOURCE_DIR/scripts/sa-kubeconfig.sh" "$JOINERY_CLUSTER_DIR" "$SA_KUBECONFIG" >&2
 }
 
+# The simulated cloud's machines (`joinery kubelet-simulator`): one process for the test, apart
+# from the controllers, with the admin kubeconfig (it stands for the nodes' kubelets). Started by
+# start_controller when not running yet; logs to $WORK/kubelet-simulator.log.
+start_kubelet_simulator() {
+  [ -z "$KUBELET_PID" ] || return 0
+  "$CONTROLLER_BIN" kubelet-simulator --kubeconfig "$KUBECONFIG" \
+    >"$WORK/kubelet-simulator.log" 2>&1 &
+  KUBELET_PID=$!
+  log "started kubelet-simulator (pid $KUBELET_PID)"
+}
+
+stop_kubelet_simulator() {
+  [ -n "$KUBELET_PID" ] || return 0
+  kill -TERM "$KUBELET_PID" 2>/dev/null || true
+  wait "$KUBELET_PID" 2>/dev/null || true
+  KUBELET_PID=""
+}
+
 # start_controller NAME [extra flags...]: one replica, logging to $WORK/NAME.log.
 start_controller() {
   local name="$1"
   shift
+  start_kubelet_simulator
   "$CONTROLLER_BIN" controller --kubeconfig "$SA_KUBECONFIG" --identity "$name" \
     --metrics-port 0 --health-probe-port 0 --bind-address 127.0.0.1 \
     --cluster-name joinery-local --simulated-registration-delay 1s "$@" \
@@ -148,6 +168,8 @@ cleanup() {
     while [ "$SECONDS" -lt "$deadline" ] && [ "$(count nodeclaims)$(count nodes)" != "00" ]; do sleep 1; done
   fi
   for name in "${!CONTROLLER_PIDS[@]}"; do stop_controller "$name" TERM; done
+  stop_kubelet_simulator
+  k delete configmaps -n kube-system -l joinery.dev/simulated-instance=true --wait=false >/dev/null 2>&1
   for obj in $(k get nodeclaims,nodes -o name 2>/dev/null); do
     k patch "$obj" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null 2>&1
     k delete "$obj" --wait=false >/dev/null 2>&1

@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <deque>
 #include <functional>
+#include <utility>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -92,6 +93,12 @@ class TestingCloudProvider final : public cloudprovider::CloudProvider {
   // Launches an "instance": the first instance type the requirements name (trn1.2xlarge when they
   // name none) in us-east-1a, on-demand, with the catalog's capacity and allocatable.
   absl::StatusOr<api::NodeClaim> Create(const api::NodeClaim& nc) override {
+    std::function<void()> hook;
+    {
+      std::lock_guard lock(mu_);
+      hook = std::exchange(on_create_, nullptr);
+    }
+    if (hook) hook();  // e.g. another writer acting while this launch is in flight
     std::lock_guard lock(mu_);
     creates_.push_back(nc);
     if (!create_errors_.empty()) {
@@ -172,6 +179,11 @@ class TestingCloudProvider final : public cloudprovider::CloudProvider {
 
   // --- Test hooks ---
 
+  // Runs once, inside the next Create, before the instance is made.
+  void OnNextCreate(std::function<void()> hook) {
+    std::lock_guard lock(mu_);
+    on_create_ = std::move(hook);
+  }
   // The next Create calls fail with these statuses, in order.
   void FailNextCreate(absl::Status st) {
     std::lock_guard lock(mu_);
@@ -225,6 +237,7 @@ class TestingCloudProvider final : public cloudprovider::CloudProvider {
   std::vector<api::NodeClaim> creates_;              // guarded by mu_
   std::vector<std::string> deletes_;                 // guarded by mu_
   std::deque<absl::Status> create_errors_;           // guarded by mu_
+  std::function<void()> on_create_;                  // guarded by mu_
   std::deque<absl::Status> delete_errors_;           // guarded by mu_
   std::deque<absl::Status> list_errors_;             // guarded by mu_
   absl::Status instance_types_error_;                // guarded by mu_

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <iostream>
 
+#include "joinery/common/log.h"
 #include "joinery/common/strings.h"
 
 namespace joinery::kube {
@@ -176,7 +176,9 @@ void ApiEventRecorder::Write(const Pending& p) {
     const std::string name = s.name;
     series_.erase(it);
     if (!IsNotFound(patched.status())) {
-      std::cerr << "events: patch " << ns << "/" << name << ": " << patched.status() << "\n";
+      log::Warn("events", "updating an event failed",
+                {{"namespace", ns}, {"name", name},
+                 {"error", std::string(patched.status().message())}});
       std::lock_guard lock(mu_);
       ++failed_;
       return;
@@ -211,7 +213,8 @@ void ApiEventRecorder::Write(const Pending& p) {
   absl::StatusOr<Json> created = client_.Create(resources::Events(), ns, event);
   std::lock_guard lock(mu_);
   if (!created.ok()) {
-    std::cerr << "events: create in " << ns << ": " << created.status() << "\n";
+    log::Warn("events", "creating an event failed",
+              {{"namespace", ns}, {"error", std::string(created.status().message())}});
     ++failed_;
     return;
   }

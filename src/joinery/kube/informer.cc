@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <chrono>
-#include <iostream>
 #include <random>
 #include <utility>
 
+#include "joinery/common/log.h"
 #include "joinery/common/strings.h"
 
 namespace joinery::kube {
@@ -131,8 +131,10 @@ bool Informer::ListAndReplace() {
     lo.limit = options_.page_size;
     absl::StatusOr<Json> list = client_.List(resource_, options_.ns, lo);
     if (!list.ok()) {
-      std::cerr << "informer " << resource_.resource << ": list failed: " << list.status()
-                << "; retrying in " << backoff << "\n";
+      log::Warn("informer", "list failed; retrying",
+                {{"resource", resource_.resource},
+                 {"error", std::string(list.status().message())},
+                 {"retry-in", absl::FormatDuration(backoff)}});
       if (!SleepFor(backoff)) return false;
       backoff = std::min(backoff * 2, options_.max_backoff);
       continue;
@@ -174,8 +176,8 @@ void Informer::ApplyEvent(const WatchEvent& event, bool* gone) {
     if (code == 410) {
       *gone = true;
     } else {
-      std::cerr << "informer " << resource_.resource << ": watch error event: " << event.object.dump()
-                << "\n";
+      log::Warn("informer", "watch error event",
+                {{"resource", resource_.resource}, {"event", event.object}});
     }
     return;
   }
@@ -274,8 +276,10 @@ void Informer::RunReflector() {
     if (progress) backoff = options_.initial_backoff;
     if (s.ok() && progress) continue;  // a normal end of a useful stream: rewatch at once
     if (!s.ok()) {
-      std::cerr << "informer " << resource_.resource << ": watch failed: " << s << "; retrying in "
-                << backoff << "\n";
+      log::Warn("informer", "watch failed; retrying",
+                {{"resource", resource_.resource},
+                 {"error", std::string(s.message())},
+                 {"retry-in", absl::FormatDuration(backoff)}});
     }
     if (!SleepFor(backoff)) return;
     backoff = std::min(backoff * 2, options_.max_backoff);

@@ -3,13 +3,15 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <iostream>
 #include <random>
 
+#include "joinery/common/log.h"
 #include "joinery/common/strings.h"
 
 namespace joinery::kube {
 namespace {
+
+constexpr char kLogger[] = "leader-election";
 
 std::string DefaultIdentity() {
   char host[256] = {};
@@ -78,7 +80,8 @@ bool LeaderElector::TryAcquireOrRenew() {
       client_.Get(resources::Leases(), config_.lease_namespace, config_.lease_name);
   if (!lease.ok()) {
     if (!IsNotFound(lease.status())) {
-      std::cerr << "leader election: get lease: " << lease.status() << "\n";
+      log::Warn(kLogger, "getting the lease failed",
+                {{"identity", config_.identity}, {"error", std::string(lease.status().message())}});
       return false;
     }
     Json obj = {{"apiVersion", "coordination.k8s.io/v1"},
@@ -117,7 +120,8 @@ bool LeaderElector::TryAcquireOrRenew() {
       client_.Update(resources::Leases(), config_.lease_namespace, updated);
   if (!stored.ok()) {
     if (!IsConflict(stored.status())) {
-      std::cerr << "leader election: update lease: " << stored.status() << "\n";
+      log::Warn(kLogger, "updating the lease failed",
+                {{"identity", config_.identity}, {"error", std::string(stored.status().message())}});
     }
     return false;
   }
@@ -154,6 +158,16 @@ absl::Status LeaderElector::Release() {
 bool LeaderElector::IsLeader() const {
   std::lock_guard lock(mu_);
   return leader_;
+}
+
+bool LeaderElector::HoldsLease() const {
+  std::lock_guard lock(mu_);
+  return leader_ && !stopping_ && clock_.Now() - renewed_at_ < config_.renew_deadline;
+}
+
+bool LeaderElector::StoppedByRequest() const {
+  std::lock_guard lock(mu_);
+  return stopping_;
 }
 
 std::string LeaderElector::ObservedHolder() const {
@@ -198,32 +212,52 @@ bool LeaderElector::Wait(absl::Duration d) {
 void LeaderElector::Loop() {
   std::mt19937_64 rng(std::random_device{}());
   std::uniform_real_distribution<double> jitter(1.0, 1.2);  // client-go's JitterUntil(…, 1.2)
-  absl::Time last_renew = absl::InfinitePast();
   while (true) {
     {
       std::lock_guard lock(mu_);
       if (stopping_) break;
     }
     bool leading = IsLeader();
+    const absl::Time attempt = clock_.Now();
     if (TryAcquireOrRenew()) {
-      last_renew = clock_.Now();
+      {
+        std::lock_guard lock(mu_);
+        renewed_at_ = attempt;
+      }
       SetLeader(true);
     } else if (leading) {
       // Lost the lease to another holder, or failed to renew for too long.
       bool taken = !ObservedHolder().empty() && ObservedHolder() != config_.identity;
-      if (taken || clock_.Now() - last_renew >= config_.renew_deadline) {
-        std::cerr << "leader election: " << config_.identity << " lost the lease"
-                  << (taken ? StrCat(" to ", ObservedHolder()) : std::string()) << "\n";
+      absl::Time renewed;
+      {
+        std::lock_guard lock(mu_);
+        renewed = renewed_at_;
+      }
+      if (taken || clock_.Now() - renewed >= config_.renew_deadline) {
+        log::Error(kLogger, "lost the lease",
+                   {{"identity", config_.identity},
+                    {"reason", taken ? StrCat("taken by ", ObservedHolder())
+                                     : StrCat("not renewed for ",
+                                              absl::FormatDuration(config_.renew_deadline))}});
         SetLeader(false);
       }
     }
     absl::Duration period = IsLeader() ? config_.retry_period : config_.retry_period * jitter(rng);
+    if (IsLeader()) {
+      // Wake up in time to notice the renew deadline even if the next attempt is slow to start.
+      std::lock_guard lock(mu_);
+      period = std::min(period, std::max(absl::ZeroDuration(),
+                                         renewed_at_ + config_.renew_deadline - clock_.Now()));
+    }
     if (!Wait(period)) break;
   }
   if (IsLeader()) {
     if (config_.release_on_cancel) {
       absl::Status s = Release();
-      if (!s.ok()) std::cerr << "leader election: release: " << s << "\n";
+      if (!s.ok()) {
+        log::Warn(kLogger, "releasing the lease failed",
+                  {{"identity", config_.identity}, {"error", std::string(s.message())}});
+      }
     }
     SetLeader(false);
   }

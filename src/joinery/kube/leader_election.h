@@ -8,6 +8,13 @@
 //     both win (the loser gets a Conflict and stays a follower);
 //   - the leader renews every retry_period; when it has not renewed successfully for
 //     renew_deadline it stops leading (on_stopped_leading) and becomes a candidate again;
+//   - HoldsLease() is the fence for every action a leader takes: true only while leading AND less
+//     than renew_deadline has passed since the start of the last successful renewal. A candidate
+//     can take the lease only lease_duration after it saw that renewal, so with
+//     renew_deadline < lease_duration the old leader stops acting (its writes are refused) before
+//     anyone else could start, whether or not its renew requests ever return. Renew requests must
+//     therefore be bounded: give the elector a client whose request timeout is well below
+//     renew_deadline (the operator uses 4 s);
 //   - leaseTransitions is incremented on every change of holder; acquireTime/renewTime are MicroTime
 //     ("2006-01-02T15:04:05.000000Z");
 //   - Stop() releases the lease (holderIdentity "", leaseDurationSeconds 1) when leading and
@@ -56,11 +63,16 @@ class LeaderElector {
   // lease taken by another, or Stop()). Either may be empty. Call once.
   void Run(std::function<void()> on_started_leading, std::function<void()> on_stopped_leading);
   // Stops the loop and joins it; if leading, releases the lease (release_on_cancel) and calls
-  // on_stopped_leading. Idempotent.
+  // on_stopped_leading (StoppedByRequest() is then true). Idempotent.
   void Stop();
 
   bool IsLeader() const;
+  // The fence (see above): leading, and the last successful renewal began less than
+  // renew_deadline ago by the clock. Any thread.
+  bool HoldsLease() const;
   const std::string& Identity() const { return config_.identity; }
+  // True once Stop() was called: on_stopped_leading then reports a requested stop, not a loss.
+  bool StoppedByRequest() const;
   // The holderIdentity last read or written ("" if none).
   std::string ObservedHolder() const;
 
@@ -98,6 +110,7 @@ class LeaderElector {
   bool leader_ = false;           // guarded by mu_
   Record observed_;               // guarded by mu_
   absl::Time observed_time_;      // guarded by mu_
+  absl::Time renewed_at_ = absl::InfinitePast();  // guarded by mu_: start of the last success
   std::function<void()> on_started_;
   std::function<void()> on_stopped_;
   std::thread thread_;

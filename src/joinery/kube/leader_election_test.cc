@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <chrono>
 #include <functional>
 #include <thread>
@@ -155,8 +157,11 @@ TEST(LeaderElectionLoopTest, ExactlyOneLeaderAndStopHandsOver) {
   b.Run([&] { ++b_started; }, nullptr);
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_FALSE(b.IsLeader());
+  EXPECT_FALSE(a.StoppedByRequest());
   a.Stop();
+  EXPECT_TRUE(a.StoppedByRequest());  // the callback can tell a requested stop from a loss
   EXPECT_FALSE(a.IsLeader());
+  EXPECT_FALSE(a.HoldsLease());
   EXPECT_EQ(a_started, 1);
   EXPECT_EQ(a_stopped, 1);
   ASSERT_TRUE(Eventually([&] { return b.IsLeader(); }));
@@ -191,6 +196,99 @@ TEST(LeaderElectionLoopTest, LosesLeadershipWhenRenewalsFailPastTheDeadline) {
   EXPECT_EQ(stopped, 1);
   client.ClearInjectedErrors();
   ASSERT_TRUE(Eventually([&] { return a.IsLeader(); }));  // and becomes leader again
+  a.Stop();
+}
+
+// A client whose lease reads hang while stalled: a stalled connection to the API server. The rest
+// goes to a FakeClient.
+class StallingClient final : public Client {
+ public:
+  explicit StallingClient(Clock& clock) : inner_(clock) {}
+  absl::StatusOr<Json> Get(const Resource& r, std::string_view ns, std::string_view name,
+                           std::string_view sub = "") override {
+    if (r.resource == "leases") {
+      std::unique_lock lock(mu_);
+      if (hang_) {
+        ++stalled_;
+        cv_.wait(lock, [this] { return !hang_; });
+        return absl::DeadlineExceededError("request timed out");
+      }
+    }
+    return inner_.Get(r, ns, name, sub);
+  }
+  absl::StatusOr<Json> List(const Resource& r, std::string_view ns,
+                            const ListOptions& o = {}) override {
+    return inner_.List(r, ns, o);
+  }
+  absl::StatusOr<Json> Create(const Resource& r, std::string_view ns, const Json& obj) override {
+    return inner_.Create(r, ns, obj);
+  }
+  absl::StatusOr<Json> CreateSubresource(const Resource& r, std::string_view ns,
+                                         std::string_view name, std::string_view sub,
+                                         const Json& body) override {
+    return inner_.CreateSubresource(r, ns, name, sub, body);
+  }
+  absl::StatusOr<Json> Update(const Resource& r, std::string_view ns, const Json& obj,
+                              std::string_view sub = "") override {
+    return inner_.Update(r, ns, obj, sub);
+  }
+  absl::StatusOr<Json> Patch(const Resource& r, std::string_view ns, std::string_view name,
+                             PatchType t, const Json& p, std::string_view sub = "") override {
+    return inner_.Patch(r, ns, name, t, p, sub);
+  }
+  absl::Status Delete(const Resource& r, std::string_view ns, std::string_view name,
+                      const DeleteOptions& o = {}) override {
+    return inner_.Delete(r, ns, name, o);
+  }
+  absl::StatusOr<std::unique_ptr<WatchStream>> Watch(const Resource& r, std::string_view ns,
+                                                     const ListOptions& o) override {
+    return inner_.Watch(r, ns, o);
+  }
+  void Stall(bool on) {
+    std::lock_guard lock(mu_);
+    hang_ = on;
+    cv_.notify_all();
+  }
+  int Stalled() {
+    std::lock_guard lock(mu_);
+    return stalled_;
+  }
+
+ private:
+  FakeClient inner_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool hang_ = false;
+  int stalled_ = 0;
+};
+
+TEST(LeaderElectionLoopTest, TheFenceClosesAtTheRenewDeadlineWhileARenewalHangs) {
+  FakeClock clock;
+  StallingClient client(clock);
+  std::atomic<int> stopped = 0;
+  LeaderElectionConfig config = {.identity = "a",
+                                 .lease_duration = absl::Seconds(15),
+                                 .renew_deadline = absl::Seconds(10),
+                                 .retry_period = absl::Milliseconds(20)};
+  LeaderElector a(client, config, clock);
+  a.Run(nullptr, [&] { ++stopped; });
+  ASSERT_TRUE(Eventually([&] { return a.HoldsLease(); }));
+  // The connection stalls in the middle of a renewal: the loop is stuck in the request.
+  client.Stall(true);
+  ASSERT_TRUE(Eventually([&] { return client.Stalled() > 0; }));
+  clock.Advance(absl::Seconds(9));
+  EXPECT_TRUE(a.HoldsLease()) << "within the renew deadline";
+  clock.Advance(absl::Seconds(1));
+  // The elector still believes it leads (the request has not returned), but the fence is closed:
+  // 5 s before any other candidate could take the 15 s lease.
+  EXPECT_TRUE(a.IsLeader());
+  EXPECT_FALSE(a.HoldsLease());
+  EXPECT_EQ(stopped, 0);
+  // The request times out: leadership is given up at once.
+  client.Stall(false);
+  ASSERT_TRUE(Eventually([&] { return !a.IsLeader(); }));
+  EXPECT_EQ(stopped, 1);
+  EXPECT_FALSE(a.StoppedByRequest());
   a.Stop();
 }
 

@@ -10,6 +10,7 @@
 
 #include "joinery/api/labels.h"
 #include "joinery/cloudprovider/catalog.h"
+#include "joinery/cloudprovider/fenced_cloud_provider.h"
 #include "joinery/cloudprovider/simulated/kubelet.h"
 #include "joinery/cloudprovider/simulated/nodeclass_reconciler.h"
 #include "joinery/cloudprovider/simulated/simulated_cloud_provider.h"
@@ -21,6 +22,7 @@
 #include "joinery/controllers/termination/termination.h"
 #include "joinery/kube/config.h"
 #include "joinery/kube/events.h"
+#include "joinery/kube/fenced_client.h"
 #include "joinery/kube/leader_election.h"
 #include "joinery/kube/rest_client.h"
 #include "joinery/operator/http_server.h"
@@ -33,6 +35,9 @@ namespace {
 
 namespace sim = cloudprovider::simulated;
 constexpr char kLogger[] = "controller";
+// Per-request timeout of the lease client: two requests (get, update) fit in the 10 s renew
+// deadline with room to spare.
+constexpr absl::Duration kLeaseRequestTimeout = absl::Seconds(4);
 
 // Everything the leader runs; built up front, started on election.
 struct Controllers {
@@ -76,7 +81,30 @@ absl::StatusOr<int> Run(const OperatorOptions& options) {
   events_config.burst = std::max(1, options.kube_burst / 3);
   ASSIGN_OR_RETURN(std::unique_ptr<kube::RestClient> events_client,
                    kube::RestClient::Create(events_config));
+  // The lease gets its own client: its requests never queue behind the controllers' and time out
+  // well within the renew deadline, so a stalled connection cannot keep a deposed leader unaware.
+  kube::RestConfig lease_config = config;
+  lease_config.timeout = kLeaseRequestTimeout;
+  lease_config.qps = 5;
+  lease_config.burst = 10;
+  ASSIGN_OR_RETURN(std::unique_ptr<kube::RestClient> lease_client,
+                   kube::RestClient::Create(lease_config));
   Clock& clock = RealClock();
+
+  // Leadership fences every side effect: controllers write through `writer` and launch or terminate
+  // through `fenced_cloud`, which refuse once the lease is not held (LeaderElector::HoldsLease).
+  std::unique_ptr<kube::LeaderElector> elector;
+  if (options.leader_elect) {
+    kube::LeaderElectionConfig le;
+    le.lease_namespace = options.leader_election_namespace;
+    le.lease_name = options.leader_election_name;
+    le.identity = options.identity;
+    elector = std::make_unique<kube::LeaderElector>(*lease_client, le, clock);
+  }
+  kube::Fence fence;
+  if (elector) fence = [e = elector.get()] { return e->HoldsLease(); };
+  kube::FencedClient writer(*client, fence);
+  kube::FencedClient events_writer(*events_client, fence);
 
   if (options.cloud_provider != "simulated") {
     if (options.cloud_provider == "aws") {
@@ -92,7 +120,7 @@ absl::StatusOr<int> Run(const OperatorOptions& options) {
   auto cluster = std::make_unique<state::Cluster>(*client);
   kube::EventRecorderOptions event_options;
   event_options.suppress_window = absl::Minutes(2);
-  auto events = std::make_unique<kube::ApiEventRecorder>(*events_client, event_options);
+  auto events = std::make_unique<kube::ApiEventRecorder>(events_writer, event_options);
 
   // The simulated cloud.
   cloudprovider::CatalogOptions catalog_options;
@@ -110,6 +138,7 @@ absl::StatusOr<int> Run(const OperatorOptions& options) {
   sim_options.cluster_name = options.cluster_name;
   sim_options.region = options.region;
   sim_options.registration_delay = options.simulated_registration_delay;
+  sim_options.instance_namespace = options.simulated_instance_namespace;
   // EC2 never reuses an instance ID; neither may a restarted or newly elected replica, or its first
   // instance would reuse the name of a Node deleted moments ago (whose Lease and node-lifecycle state
   // kube-controller-manager may still hold, leaving the new Node unreachable).
@@ -120,37 +149,35 @@ absl::StatusOr<int> Run(const OperatorOptions& options) {
     sim_options.insufficient_capacity.insert(sim_options.insufficient_capacity.end(),
                                              offerings.begin(), offerings.end());
   }
-  auto cloud = std::make_unique<sim::SimulatedCloudProvider>(
-      *client, clock, shared_catalog, vpc, sim_options);
-  // The simulated kubelets stand for many machines, each with its own connection to the API server:
-  // they get their own client rather than a share of the controller's rate budget.
-  ASSIGN_OR_RETURN(std::unique_ptr<kube::RestClient> kubelet_client, kube::RestClient::Create(config));
-  auto kubelet = std::make_unique<sim::SimulatedKubelet>(*kubelet_client, clock);
+  // Its instances boot and run in `joinery kubelet-simulator`, a process of their own.
+  auto simulated_cloud = std::make_unique<sim::SimulatedCloudProvider>(
+      writer, clock, shared_catalog, vpc, sim_options);
+  auto cloud = std::make_unique<cloudprovider::FencedCloudProvider>(*simulated_cloud, fence);
 
   Controllers c;
-  c.provisioner = std::make_unique<controllers::Provisioner>(*cluster, *client, *cloud, *events,
+  c.provisioner = std::make_unique<controllers::Provisioner>(*cluster, writer, *cloud, *events,
                                                              metrics.get(), options.provisioner);
   auto add = [&](std::unique_ptr<controllers::Reconciler> r, int workers) {
     c.all.push_back(std::make_unique<controllers::Controller>(std::move(r), workers));
     return c.all.back().get();
   };
   c.lifecycle = add(std::make_unique<controllers::NodeClaimLifecycle>(
-                        *cluster, *client, *cloud, *events, metrics.get(), clock, options.lifecycle),
+                        *cluster, writer, *cloud, *events, metrics.get(), clock, options.lifecycle),
                     4);
-  c.termination = add(std::make_unique<controllers::NodeTermination>(*cluster, *client, *cloud,
+  c.termination = add(std::make_unique<controllers::NodeTermination>(*cluster, writer, *cloud,
                                                                       *events, clock),
                       4);
-  c.nodepool = add(std::make_unique<controllers::NodePoolStatus>(*cluster, *client, metrics.get(),
+  c.nodepool = add(std::make_unique<controllers::NodePoolStatus>(*cluster, writer, metrics.get(),
                                                                  clock),
                    1);
   sim::NodeClassReconciler::Options nc_options;
   nc_options.cluster_name = options.cluster_name;
   nc_options.region = options.region;
   c.nodeclass = add(std::make_unique<sim::NodeClassReconciler>(
-                        *client, clock, std::make_shared<const sim::VpcInventory>(vpc),
+                        writer, clock, std::make_shared<const sim::VpcInventory>(vpc),
                         nc_options),
                     1);
-  c.gc = add(std::make_unique<controllers::GarbageCollection>(*cluster, *client, *cloud, clock,
+  c.gc = add(std::make_unique<controllers::GarbageCollection>(*cluster, writer, *cloud, clock,
                                                               options.gc),
              1);
 
@@ -241,20 +268,16 @@ absl::StatusOr<int> Run(const OperatorOptions& options) {
       log::Error(kLogger, "informer caches did not sync", {});
     }
     log::Info(kLogger, "became leader, starting controllers", {});
-    kubelet->Start();
-    cloud->Start();
     for (auto& ctl : c.all) ctl->Start();
     c.provisioner->Start();
     c.provisioner->Trigger();
   };
-  std::unique_ptr<kube::LeaderElector> elector;
-  if (options.leader_elect) {
-    kube::LeaderElectionConfig le;
-    le.lease_namespace = options.leader_election_namespace;
-    le.lease_name = options.leader_election_name;
-    le.identity = options.identity;
-    elector = std::make_unique<kube::LeaderElector>(*client, le, clock);
-    elector->Run(start_leading, [] {
+  if (elector) {
+    elector->Run(start_leading, [e = elector.get()] {
+      if (e->StoppedByRequest()) {
+        log::Info(kLogger, "stopped leading: shutting down", {});
+        return;
+      }
       log::Error(kLogger, "leader election lost", {});
       kill(getpid(), SIGUSR1);
     });
@@ -268,8 +291,6 @@ absl::StatusOr<int> Run(const OperatorOptions& options) {
   log::Info(kLogger, "shutting down", {{"signal", sig == SIGUSR1 ? "leadership lost" : strsignal(sig)}});
   c.provisioner->Stop();
   for (auto& ctl : c.all) ctl->Stop();
-  cloud->Stop();
-  kubelet->Stop();
   if (elector) elector->Stop();  // releases the lease: the other replica takes over at once
   cluster->Stop();
   events->Flush();
@@ -277,6 +298,39 @@ absl::StatusOr<int> Run(const OperatorOptions& options) {
   health.Stop();
   log::Info(kLogger, "stopped", {{"exit-code", code}});
   return code;
+}
+
+}  // namespace joinery::op
+
+namespace joinery::op {
+
+absl::StatusOr<int> RunKubeletSimulator(const KubeletSimulatorOptions& options) {
+  if (options.cloud_provider != "simulated") {
+    return absl::UnimplementedError(StrCat("--cloud-provider ", options.cloud_provider,
+                                           ": only the simulated cloud has a kubelet simulator yet"));
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ASSIGN_OR_RETURN(kube::RestConfig config, kube::LoadConfig(options.kubeconfig));
+  config.qps = options.kube_qps;
+  config.burst = options.kube_burst;
+  config.user_agent = "joinery/kubelet-simulator";
+  ASSIGN_OR_RETURN(std::unique_ptr<kube::RestClient> client, kube::RestClient::Create(config));
+  sim::SimulatedKubelet::Options kopts;
+  kopts.instance_namespace = options.instance_namespace;
+  sim::SimulatedKubelet kubelet(*client, RealClock(), kopts);
+  kubelet.Start();
+  log::Info("kubelet-simulator", "starting",
+            {{"cloud-provider", options.cloud_provider},
+             {"instance-namespace", options.instance_namespace}});
+  int sig = 0;
+  sigwait(&signals, &sig);
+  log::Info("kubelet-simulator", "shutting down", {{"signal", strsignal(sig)}});
+  kubelet.Stop();
+  return 0;
 }
 
 }  // namespace joinery::op

@@ -7,6 +7,7 @@
 
 #include "absl/time/time.h"
 #include "joinery/common/hash.h"
+#include "joinery/common/log.h"
 #include "joinery/cloudprovider/simulated/simulated_cloud_provider.h"
 #include "joinery/common/status.h"
 #include "joinery/common/strings.h"
@@ -61,6 +62,11 @@ void SimulatedKubelet::Start() {
   std::lock_guard lock(mu_);
   if (thread_.joinable()) return;
   stopping_ = false;
+  kube::InformerOptions instance_opts;
+  instance_opts.ns = options_.instance_namespace;
+  instance_opts.label_selector = StrCat(kLabelInstance, "=true");
+  instances_ =
+      std::make_unique<kube::Informer>(client_, kube::resources::ConfigMaps(), instance_opts);
   kube::InformerOptions node_opts;
   node_opts.label_selector = StrCat(kLabelSimulated, "=true");
   nodes_ = std::make_unique<kube::Informer>(client_, kube::resources::Nodes(), node_opts);
@@ -81,6 +87,10 @@ void SimulatedKubelet::Start() {
   nodes_->AddEventHandler({.on_add = [wake](const kube::ObjectPtr&) { wake(); },
                            .on_update = nullptr,
                            .on_delete = nullptr});
+  instances_->AddEventHandler({.on_add = [wake](const kube::ObjectPtr&) { wake(); },
+                               .on_update = nullptr,
+                               .on_delete = nullptr});
+  instances_->Start();
   nodes_->Start();
   pods_->Start();
   thread_ = std::thread([this] { Loop(); });
@@ -93,12 +103,14 @@ void SimulatedKubelet::Stop() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  if (instances_) instances_->Stop();
   if (nodes_) nodes_->Stop();
   if (pods_) pods_->Stop();
 }
 
 void SimulatedKubelet::Loop() {
   const auto interval = absl::ToChronoMilliseconds(options_.sync_interval);
+  std::string last_error;
   for (;;) {
     {
       std::unique_lock lock(mu_);
@@ -106,12 +118,27 @@ void SimulatedKubelet::Loop() {
       if (stopping_) return;
       dirty_ = false;
     }
-    if (!nodes_->HasSynced() || !pods_->HasSynced()) continue;
-    (void)SyncObjects(nodes_->List(), pods_->List());  // failures are retried on the next pass
+    if (!instances_->HasSynced() || !nodes_->HasSynced() || !pods_->HasSynced()) continue;
+    // Failures are retried on the next pass; each new kind of failure is logged once.
+    absl::Status s = SyncObjects(instances_->List(), nodes_->List(), pods_->List());
+    std::string error = s.ok() ? std::string() : std::string(s.message());
+    if (error != last_error) {
+      if (s.ok()) {
+        log::Info("kubelet-simulator", "pass succeeded again", {});
+      } else {
+        log::Warn("kubelet-simulator", "pass failed; retrying", {{"error", error}});
+      }
+      last_error = error;
+    }
   }
 }
 
 absl::Status SimulatedKubelet::Sync() {
+  kube::ListOptions instance_opts;
+  instance_opts.label_selector = StrCat(kLabelInstance, "=true");
+  auto instances =
+      client_.List(kube::resources::ConfigMaps(), options_.instance_namespace, instance_opts);
+  if (!instances.ok()) return Annotate(instances.status(), "simulated kubelet: listing instances");
   kube::ListOptions node_opts;
   node_opts.label_selector = StrCat(kLabelSimulated, "=true");
   auto nodes = client_.List(kube::resources::Nodes(), "", node_opts);
@@ -127,19 +154,36 @@ absl::Status SimulatedKubelet::Sync() {
     }
     return out;
   };
-  return SyncObjects(items(*nodes), items(*pods));
+  return SyncObjects(items(*instances), items(*nodes), items(*pods));
 }
 
-absl::Status SimulatedKubelet::SyncObjects(const std::vector<kube::ObjectPtr>& nodes,
+absl::Status SimulatedKubelet::SyncObjects(const std::vector<kube::ObjectPtr>& instances,
+                                           const std::vector<kube::ObjectPtr>& nodes,
                                            const std::vector<kube::ObjectPtr>& pods) {
+  absl::Status first;
+  const absl::Time now = clock_.Now();
+  // Running instances by provider ID.
+  std::map<std::string, const Json*> running;
+  for (const kube::ObjectPtr& inst : instances) {
+    if (Has(*inst, "metadata", "deletionTimestamp")) continue;
+    std::string id = InstanceRecord(*inst).value("providerID", std::string());
+    if (!id.empty()) running.emplace(std::move(id), inst.get());
+  }
+  // Nodes of running instances; the others' kubelets are gone.
   std::map<std::string, const Json*> live;
+  std::set<std::string> has_node;
   for (const kube::ObjectPtr& n : nodes) {
-    if (!Str(*n, {"metadata", "annotations", std::string(kAnnotationTerminated).c_str()}).empty()) {
-      continue;  // the instance is gone; its kubelet with it
-    }
+    std::string id = Str(*n, {"spec", "providerID"});
+    has_node.insert(id);
+    if (!running.contains(id)) continue;
     live.emplace(Str(*n, {"metadata", "name"}), n.get());
   }
-  absl::Status first;
+  // Instances that have booted register their Node.
+  for (const auto& [id, inst] : running) {
+    if (has_node.contains(id) || InstanceBootTime(*inst) > now) continue;
+    Keep(first, RegisterNode(*inst));
+  }
+  std::erase_if(registered_, [&](const auto& kv) { return now - kv.second > absl::Minutes(10); });
   for (const auto& [name, node] : live) Keep(first, SyncNode(*node));
   std::erase_if(lease_renewed_, [&](const auto& kv) { return !live.contains(kv.first); });
   std::erase_if(status_updated_, [&](const auto& kv) { return !live.contains(kv.first); });
@@ -149,6 +193,35 @@ absl::Status SimulatedKubelet::SyncObjects(const std::vector<kube::ObjectPtr>& n
     Keep(first, SyncPod(*pod, *node->second));
   }
   return first;
+}
+
+absl::Status SimulatedKubelet::RegisterNode(const Json& instance) {
+  Json node = RegisteringNode(instance, clock_.Now());
+  const std::string name = Str(node, {"metadata", "name"});
+  if (name.empty()) return absl::OkStatus();  // not an instance this kubelet can boot
+  if (registered_.contains(name)) return absl::OkStatus();  // the cache has not caught up yet
+  const std::string context = StrCat("simulated kubelet: registering node ", name);
+  auto created = client_.Create(kube::resources::Nodes(), "", node);
+  if (!created.ok() && !kube::IsAlreadyExists(created.status())) {
+    return Annotate(created.status(), context);
+  }
+  registered_[name] = clock_.Now();
+  if (!created.ok()) return absl::OkStatus();
+  // The instance may have been terminated while its Node was being created (the cache is a moment
+  // behind): a machine that is gone does not keep its Node.
+  const std::string obj_name = Str(instance, {"metadata", "name"});
+  auto still = client_.Get(kube::resources::ConfigMaps(), options_.instance_namespace, obj_name);
+  if (!still.ok() && kube::IsNotFound(still.status())) {
+    kube::DeleteOptions opts;
+    opts.precondition_uid = Str(*created, {"metadata", "uid"});
+    (void)client_.Delete(kube::resources::Nodes(), "", name, opts);
+    return absl::OkStatus();
+  }
+  log::Info("kubelet-simulator", "registered node",
+            {{"Node", {{"name", name}}},
+             {"provider-id", Str(node, {"spec", "providerID"})},
+             {"nodeclaim", InstanceRecord(instance).value("nodeClaim", std::string())}});
+  return absl::OkStatus();
 }
 
 absl::Status SimulatedKubelet::SyncNode(const Json& node) {

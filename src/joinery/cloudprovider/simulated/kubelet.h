@@ -1,6 +1,10 @@
-// SimulatedKubelet: does for every simulated Node (label joinery.dev/simulated=true, created by
-// SimulatedCloudProvider) what its kubelet would do, so that the rest of the cluster (the node
-// lifecycle controller, kube-scheduler, Karpenter's controllers) sees live nodes:
+// SimulatedKubelet: the machines of the simulated cloud. For every simulated instance (an instance
+// object of SimulatedCloudProvider, see simulated_cloud_provider.h) it does what the instance's
+// kubelet would do, so that the rest of the cluster (the node lifecycle controller, kube-scheduler,
+// Joinery's controllers) sees live nodes:
+//  - registers the Node once the instance has booted (the launch record's registerAfter): the
+//    Node from the record, with the karpenter.sh/unregistered taint, capacity, allocatable,
+//    nodeInfo, addresses and a Ready condition (as a kubelet configured by Karpenter does);
 //  - renews the Node's Lease (coordination.k8s.io/v1, namespace kube-node-lease, named after the
 //    node; holderIdentity = node name, leaseDurationSeconds 40, ownerReference to the Node) every
 //    Options::lease_renew_interval (10 s, the kubelet's default);
@@ -12,17 +16,20 @@
 //    and ready containerStatus per container);
 //  - finishes terminating pods on them: a pod with a deletionTimestamp is deleted with
 //    gracePeriodSeconds 0, as the kubelet does once the containers have stopped.
-// Nodes whose instance was terminated (annotation joinery.dev/simulated-terminated) are left alone.
+// Nodes whose instance is gone (terminated) are left alone: their kubelet died with the machine.
 //
-// Each pass looks at the simulated nodes and the bound pods and does what is due by the injected
-// clock; no state needs to survive a restart (a new leader renews at once). Runs only in the leader.
+// It runs apart from the controller (`joinery kubelet-simulator`), like the machines it stands
+// for: a controller replica that dies, or loses its lease, takes no instance down with it. Each
+// pass looks at the instances, the simulated nodes and the bound pods and does what is due by the
+// injected clock; failed writes (an API server outage) are retried on the next pass, and no state
+// needs to survive a restart.
 //
-// Threads: Start() starts two informers (nodes labelled joinery.dev/simulated=true; pods with
-// spec.nodeName set) and one worker thread that makes a pass over the informer caches every
-// Options::sync_interval of real time, or at once when a pod is added or changes. Stop() (and the
-// destructor) stops the informers and joins the worker. Sync() makes one pass from fresh List
-// calls instead of the caches (tests, or a one-shot); it must not run concurrently with the worker
-// (call it before Start() or after Stop()).
+// Threads: Start() starts three informers (instance objects; nodes labelled
+// joinery.dev/simulated=true; pods with spec.nodeName set) and one worker thread that makes a pass
+// over the informer caches every Options::sync_interval of real time, or at once when an instance
+// or a pod is added or changes. Stop() (and the destructor) stops the informers and joins the
+// worker. Sync() makes one pass from fresh List calls instead of the caches (tests, or a one-shot);
+// it must not run concurrently with the worker (call it before Start() or after Stop()).
 #pragma once
 
 #include <condition_variable>
@@ -50,6 +57,8 @@ class SimulatedKubelet {
     absl::Duration status_update_interval = absl::Seconds(40);
     // How often the thread looks (real time): the delay before a newly bound pod turns Running.
     absl::Duration sync_interval = absl::Seconds(1);
+    // Where the simulated cloud keeps its instance objects.
+    std::string instance_namespace = "kube-system";
   };
 
   // `client` and `clock` must outlive the kubelet.
@@ -68,8 +77,11 @@ class SimulatedKubelet {
   absl::Status Sync();
 
  private:
-  absl::Status SyncObjects(const std::vector<kube::ObjectPtr>& nodes,
+  absl::Status SyncObjects(const std::vector<kube::ObjectPtr>& instances,
+                           const std::vector<kube::ObjectPtr>& nodes,
                            const std::vector<kube::ObjectPtr>& pods);
+  // Creates the Node of a booted instance; OK when it exists already.
+  absl::Status RegisterNode(const kube::Json& instance);
   absl::Status SyncNode(const kube::Json& node);
   absl::Status RenewLease(const kube::Json& node);
   absl::Status UpdateNodeStatus(const kube::Json& node);
@@ -81,11 +93,13 @@ class SimulatedKubelet {
   Options options_;
 
   // Sync()'s bookkeeping (only the Sync caller touches these): when each node's lease / status
-  // was last written by this process.
+  // was last written by this process; the instances whose Node this process registered.
   std::map<std::string, absl::Time> lease_renewed_;
   std::map<std::string, absl::Time> status_updated_;
+  std::map<std::string, absl::Time> registered_;  // by node name: when created
 
-  std::unique_ptr<kube::Informer> nodes_;  // set by Start()
+  std::unique_ptr<kube::Informer> instances_;  // set by Start()
+  std::unique_ptr<kube::Informer> nodes_;
   std::unique_ptr<kube::Informer> pods_;
 
   std::mutex mu_;

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "joinery/cloudprovider/simulated/simulated_cloud_provider.h"
+#include "joinery/common/strings.h"
 #include "joinery/kube/fake_client.h"
 
 namespace joinery::cloudprovider::simulated {
@@ -18,7 +19,7 @@ Json SimNode(std::string name, bool simulated = true) {
   Json n = {{"apiVersion", "v1"},
             {"kind", "Node"},
             {"metadata", {{"name", name}, {"labels", Json::object()}}},
-            {"spec", {{"providerID", "aws:///us-east-1a/i-0123456789abcdef0"}}},
+            {"spec", {{"providerID", StrCat("aws:///us-east-1a/i-0", name, "0000")}}},
             {"status",
              {{"addresses", Json::array({{{"type", "InternalIP"}, {"address", "10.1.2.3"}}})},
               {"conditions",
@@ -58,14 +59,32 @@ class SimulatedKubeletTest : public ::testing::Test {
     return o.ok() ? *o : Json();
   }
 
+  // A running machine: its instance object (booted) and its registered Node.
+  absl::Status AddMachine(const Json& node) {
+    std::string id = InstanceIdOf(node["spec"]["providerID"].get<std::string>());
+    Json record = {{"instanceID", id},
+                   {"providerID", node["spec"]["providerID"]},
+                   {"registerAfterUnixMillis", 0}};
+    Json obj = {{"apiVersion", "v1"},
+                {"kind", "ConfigMap"},
+                {"metadata",
+                 {{"name", InstanceObjectName(id)},
+                  {"namespace", "kube-system"},
+                  {"labels", {{"joinery.dev/simulated-instance", "true"}}}}},
+                {"data", {{"instance", record.dump()}, {"node", node.dump()}}}};
+    auto added = client_.Add(kube::resources::ConfigMaps(), "kube-system", obj);
+    if (!added.ok()) return added.status();
+    return client_.Add(kube::resources::Nodes(), "", node).status();
+  }
+
   FakeClock clock_;
   kube::FakeClient client_;
   SimulatedKubelet kubelet_;
 };
 
 TEST_F(SimulatedKubeletTest, RenewsTheNodeLeaseEveryTenSeconds) {
-  ASSERT_TRUE(client_.Add(kube::resources::Nodes(), "", SimNode("n1")).ok());
-  ASSERT_TRUE(client_.Add(kube::resources::Nodes(), "", SimNode("other", false)).ok());
+  ASSERT_TRUE(AddMachine(SimNode("n1")).ok());
+  ASSERT_TRUE(AddMachine(SimNode("other", false)).ok());
   ASSERT_TRUE(kubelet_.Sync().ok());
   Json lease = Lease("n1");
   EXPECT_EQ(lease["spec"]["holderIdentity"], "n1");
@@ -87,7 +106,7 @@ TEST_F(SimulatedKubeletTest, RenewsTheNodeLeaseEveryTenSeconds) {
 }
 
 TEST_F(SimulatedKubeletTest, RefreshesTheNodeHeartbeat) {
-  ASSERT_TRUE(client_.Add(kube::resources::Nodes(), "", SimNode("n1")).ok());
+  ASSERT_TRUE(AddMachine(SimNode("n1")).ok());
   ASSERT_TRUE(kubelet_.Sync().ok());
   Json node = Get(kube::resources::Nodes(), "", "n1");
   ASSERT_EQ(node["status"]["conditions"].size(), 4u);  // the pressure conditions were added
@@ -112,7 +131,7 @@ TEST_F(SimulatedKubeletTest, ComesBackReadyAfterTheNodeControllerMarkedItUnknown
   Json n = SimNode("n1");
   n["status"]["conditions"][0]["status"] = "Unknown";
   n["status"]["conditions"][0]["reason"] = "NodeStatusUnknown";
-  ASSERT_TRUE(client_.Add(kube::resources::Nodes(), "", n).ok());
+  ASSERT_TRUE(AddMachine(n).ok());
   clock_.Advance(absl::Seconds(100));
   ASSERT_TRUE(kubelet_.Sync().ok());
   Json node = Get(kube::resources::Nodes(), "", "n1");
@@ -123,8 +142,8 @@ TEST_F(SimulatedKubeletTest, ComesBackReadyAfterTheNodeControllerMarkedItUnknown
 }
 
 TEST_F(SimulatedKubeletTest, MarksBoundPodsRunning) {
-  ASSERT_TRUE(client_.Add(kube::resources::Nodes(), "", SimNode("n1")).ok());
-  ASSERT_TRUE(client_.Add(kube::resources::Nodes(), "", SimNode("other", false)).ok());
+  ASSERT_TRUE(AddMachine(SimNode("n1")).ok());
+  ASSERT_TRUE(AddMachine(SimNode("other", false)).ok());
   ASSERT_TRUE(client_.Create(kube::resources::Pods(), "default", PodOn("p1", "n1")).ok());
   ASSERT_TRUE(client_.Create(kube::resources::Pods(), "default", PodOn("p2", "other")).ok());
   Json pending = PodOn("p3", "");
@@ -161,7 +180,7 @@ TEST_F(SimulatedKubeletTest, MarksBoundPodsRunning) {
 }
 
 TEST_F(SimulatedKubeletTest, FinishesTerminatingPods) {
-  ASSERT_TRUE(client_.Add(kube::resources::Nodes(), "", SimNode("n1")).ok());
+  ASSERT_TRUE(AddMachine(SimNode("n1")).ok());
   ASSERT_TRUE(client_.Create(kube::resources::Pods(), "default", PodOn("p1", "n1")).ok());
   ASSERT_TRUE(kubelet_.Sync().ok());
   ASSERT_TRUE(client_.Delete(kube::resources::Pods(), "default", "p1").ok());
@@ -173,9 +192,8 @@ TEST_F(SimulatedKubeletTest, FinishesTerminatingPods) {
 }
 
 TEST_F(SimulatedKubeletTest, LeavesTerminatedInstancesAlone) {
-  Json n = SimNode("n1");
-  n["metadata"]["annotations"] = {{std::string(kAnnotationTerminated), "2026-01-01T00:00:00Z"}};
-  ASSERT_TRUE(client_.Add(kube::resources::Nodes(), "", n).ok());
+  // A Node whose instance is gone: no kubelet runs on it any more.
+  ASSERT_TRUE(client_.Add(kube::resources::Nodes(), "", SimNode("n1")).ok());
   ASSERT_TRUE(client_.Create(kube::resources::Pods(), "default", PodOn("p1", "n1")).ok());
   ASSERT_TRUE(kubelet_.Sync().ok());
   EXPECT_EQ(client_.Get(kube::resources::Leases(), "kube-node-lease", "n1").status().code(),
@@ -183,9 +201,42 @@ TEST_F(SimulatedKubeletTest, LeavesTerminatedInstancesAlone) {
   EXPECT_EQ(Get(kube::resources::Pods(), "default", "p1")["status"]["phase"], "Pending");
 }
 
+TEST_F(SimulatedKubeletTest, RegistersTheNodeOfABootedInstanceOnce) {
+  Json node = SimNode("n9");
+  node["status"].erase("conditions");
+  std::string id = InstanceIdOf(node["spec"]["providerID"].get<std::string>());
+  Json record = {{"instanceID", id},
+                 {"providerID", node["spec"]["providerID"]},
+                 {"nodeClaim", "pool-abcde"},
+                 {"registerAfterUnixMillis", absl::ToUnixMillis(clock_.Now() + absl::Seconds(3))}};
+  Json obj = {{"apiVersion", "v1"},
+              {"kind", "ConfigMap"},
+              {"metadata",
+               {{"name", InstanceObjectName(id)},
+                {"namespace", "kube-system"},
+                {"labels", {{"joinery.dev/simulated-instance", "true"}}}}},
+              {"data", {{"instance", record.dump()}, {"node", node.dump()}}}};
+  ASSERT_TRUE(client_.Add(kube::resources::ConfigMaps(), "kube-system", obj).ok());
+  ASSERT_TRUE(kubelet_.Sync().ok());
+  EXPECT_EQ(client_.Get(kube::resources::Nodes(), "", "n9").status().code(),
+            absl::StatusCode::kNotFound)
+      << "still booting";
+  clock_.Advance(absl::Seconds(3));
+  ASSERT_TRUE(kubelet_.Sync().ok());
+  Json n9 = Get(kube::resources::Nodes(), "", "n9");
+  bool ready = false;
+  for (const Json& c : n9["status"]["conditions"]) {
+    ready |= c["type"] == "Ready" && c["status"] == "True" && c["reason"] == "KubeletReady";
+  }
+  EXPECT_TRUE(ready) << n9.dump();
+  client_.ClearCalls();
+  ASSERT_TRUE(kubelet_.Sync().ok());
+  EXPECT_TRUE(client_.CallsOf("create", "nodes").empty()) << "registered once";
+}
+
 TEST_F(SimulatedKubeletTest, ReportsErrorsAndKeepsGoing) {
-  ASSERT_TRUE(client_.Add(kube::resources::Nodes(), "", SimNode("n1")).ok());
-  ASSERT_TRUE(client_.Add(kube::resources::Nodes(), "", SimNode("n2")).ok());
+  ASSERT_TRUE(AddMachine(SimNode("n1")).ok());
+  ASSERT_TRUE(AddMachine(SimNode("n2")).ok());
   client_.InjectError("create", "leases", absl::UnavailableError("boom"), 1);
   absl::Status s = kubelet_.Sync();
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
@@ -195,7 +246,7 @@ TEST_F(SimulatedKubeletTest, ReportsErrorsAndKeepsGoing) {
 }
 
 TEST_F(SimulatedKubeletTest, BackgroundWorkerMarksPodsRunning) {
-  ASSERT_TRUE(client_.Add(kube::resources::Nodes(), "", SimNode("n1")).ok());
+  ASSERT_TRUE(AddMachine(SimNode("n1")).ok());
   kubelet_.Start();
   ASSERT_TRUE(client_.Create(kube::resources::Pods(), "default", PodOn("p1", "n1")).ok());
   bool running = false;

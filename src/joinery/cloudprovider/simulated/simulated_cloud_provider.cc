@@ -33,15 +33,6 @@ std::string JsonString(const Json& j, std::initializer_list<const char*> path) {
   return cur->is_string() ? cur->get<std::string>() : std::string();
 }
 
-// Instance ID from aws:///<zone>/<id>; "" when the provider ID is not of that shape.
-std::string InstanceIdOf(std::string_view provider_id) {
-  if (!provider_id.starts_with("aws:///")) return "";
-  size_t slash = provider_id.rfind('/');
-  std::string_view id = provider_id.substr(slash + 1);
-  if (!id.starts_with("i-")) return "";
-  return std::string(id);
-}
-
 bool Matches(const std::string& pattern, const std::string& value) {
   return pattern == "*" || pattern == value;
 }
@@ -134,24 +125,26 @@ absl::StatusOr<ResourceList> ResourceListFromJson(const Json& j) {
   return out;
 }
 
-// The NodeClaim view of a registered instance.
-absl::StatusOr<api::NodeClaim> NodeClaimFromNode(const Json& node) {
+// The NodeClaim view of an instance object: the NodeClaim it was launched for (name), its launch
+// time (the object's creationTimestamp, set by the API server), the labels, providerID, image and
+// resources of its Node.
+absl::StatusOr<api::NodeClaim> NodeClaimFromInstance(const Json& obj) {
   api::NodeClaim nc;
-  Json info = Json::object();
-  std::string raw = JsonString(node, {"metadata", "annotations", std::string(kAnnotationInstance).c_str()});
-  if (!raw.empty()) {
-    info = Json::parse(raw, nullptr, /*allow_exceptions=*/false);
-    if (info.is_discarded()) info = Json::object();
-  }
+  const Json info = InstanceRecord(obj);
+  const Json node = InstanceNode(obj);
   nc.metadata.name = info.value("nodeClaim", std::string());
-  nc.metadata.creation_timestamp = info.value("launchTime", std::string());
+  nc.metadata.uid = info.value("nodeClaimUID", std::string());
+  nc.metadata.creation_timestamp = JsonString(obj, {"metadata", "creationTimestamp"});
+  if (nc.metadata.creation_timestamp.empty()) {
+    nc.metadata.creation_timestamp = info.value("launchTime", std::string());
+  }
   if (node.contains("metadata") && node["metadata"].contains("labels") &&
       node["metadata"]["labels"].is_object()) {
     for (const auto& [k, v] : node["metadata"]["labels"].items()) {
       if (v.is_string()) nc.metadata.labels[k] = v.get<std::string>();
     }
   }
-  nc.status.provider_id = JsonString(node, {"spec", "providerID"});
+  nc.status.provider_id = info.value("providerID", std::string());
   nc.status.image_id = info.value("imageID", std::string());
   nc.status.node_name = JsonString(node, {"metadata", "name"});
   if (node.contains("status")) {
@@ -162,16 +155,91 @@ absl::StatusOr<api::NodeClaim> NodeClaimFromNode(const Json& node) {
   return nc;
 }
 
-bool IsTerminated(const Json& node) {
-  return !JsonString(node, {"metadata", "annotations", std::string(kAnnotationTerminated).c_str()})
-              .empty();
+bool Deleting(const Json& obj) {
+  return obj.contains("metadata") && obj["metadata"].contains("deletionTimestamp");
+}
+
+// `node_claim` hydrated from the instance launched for it: resolved labels (the NodeClaim's own
+// win), providerID, image, capacity and allocatable.
+api::NodeClaim Hydrate(const api::NodeClaim& node_claim, const api::NodeClaim& instance) {
+  api::NodeClaim out = node_claim;
+  api::StringMap labels = instance.metadata.labels;
+  labels.erase(std::string(api::kLabelHostname));
+  labels.erase(std::string(kLabelSimulated));
+  for (const auto& [k, v] : node_claim.metadata.labels) labels[k] = v;
+  out.metadata.labels = std::move(labels);
+  out.status.provider_id = instance.status.provider_id;
+  out.status.image_id = instance.status.image_id;
+  out.status.capacity = instance.status.capacity;
+  out.status.allocatable = instance.status.allocatable;
+  return out;
+}
+
+bool ValidLabelValue(std::string_view v) {
+  if (v.size() > 63) return false;
+  for (char c : v) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
+  }
+  return v.empty() || (std::isalnum(static_cast<unsigned char>(v.front())) &&
+                       std::isalnum(static_cast<unsigned char>(v.back())));
 }
 
 std::string OfferingName(const std::string& type, const std::string& zone, const std::string& ct) {
   return StrCat(type, "/", zone, "/", ct);
 }
 
+Json DataJson(const Json& obj, const char* key) {
+  std::string raw = JsonString(obj, {"data", key});
+  if (raw.empty()) return Json::object();
+  Json j = Json::parse(raw, nullptr, /*allow_exceptions=*/false);
+  return j.is_object() ? j : Json::object();
+}
+
 }  // namespace
+
+// ---- Instance objects ----
+
+std::string InstanceIdOf(std::string_view provider_id) {
+  if (!provider_id.starts_with("aws:///")) return "";
+  size_t slash = provider_id.rfind('/');
+  std::string_view id = provider_id.substr(slash + 1);
+  if (!id.starts_with("i-")) return "";
+  return std::string(id);
+}
+
+std::string InstanceObjectName(std::string_view instance_id) {
+  return StrCat("joinery-instance-", instance_id);
+}
+
+Json InstanceRecord(const Json& instance_object) { return DataJson(instance_object, "instance"); }
+Json InstanceNode(const Json& instance_object) { return DataJson(instance_object, "node"); }
+
+absl::Time InstanceBootTime(const Json& instance_object) {
+  const Json info = InstanceRecord(instance_object);
+  auto it = info.find("registerAfterUnixMillis");
+  if (it == info.end() || !it->is_number_integer()) return absl::InfinitePast();
+  return absl::FromUnixMillis(it->get<int64_t>());
+}
+
+Json RegisteringNode(const Json& instance_object, absl::Time now) {
+  Json node = InstanceNode(instance_object);
+  // Conditions as the kubelet posts them when it registers.
+  const std::string ts = FormatRfc3339(now);
+  auto cond = [&](const char* type, const char* status, const char* reason, const char* msg) {
+    return Json{{"type", type},           {"status", status},
+                {"reason", reason},       {"message", msg},
+                {"lastHeartbeatTime", ts}, {"lastTransitionTime", ts}};
+  };
+  if (!node.contains("status") || !node["status"].is_object()) node["status"] = Json::object();
+  node["status"]["conditions"] = Json::array(
+      {cond("MemoryPressure", "False", "KubeletHasSufficientMemory",
+            "kubelet has sufficient memory available"),
+       cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
+       cond("PIDPressure", "False", "KubeletHasSufficientPID",
+            "kubelet has sufficient PID available"),
+       cond("Ready", "True", "KubeletReady", "kubelet is posting ready status")});
+  return node;
+}
 
 // ---- Insufficient-capacity lists ----
 
@@ -246,40 +314,6 @@ SimulatedCloudProvider::SimulatedCloudProvider(kube::Client& client, Clock& cloc
   }
 }
 
-SimulatedCloudProvider::~SimulatedCloudProvider() { Stop(); }
-
-void SimulatedCloudProvider::Start() {
-  std::lock_guard lock(mu_);
-  if (thread_.joinable()) return;
-  stopping_ = false;
-  thread_ = std::thread([this] { RegistrationLoop(); });
-}
-
-void SimulatedCloudProvider::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  cv_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
-
-void SimulatedCloudProvider::RegistrationLoop() {
-  for (;;) {
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait_for(lock, std::chrono::milliseconds(50), [this] { return stopping_; });
-      if (stopping_) return;
-    }
-    RegisterDueNodes();
-  }
-}
-
-int SimulatedCloudProvider::PendingRegistrations() const {
-  std::lock_guard lock(mu_);
-  return static_cast<int>(pending_.size());
-}
-
 void SimulatedCloudProvider::InjectInsufficientCapacity(std::string instance_type, std::string zone,
                                                         std::string capacity_type) {
   std::lock_guard lock(mu_);
@@ -332,24 +366,34 @@ std::string SimulatedCloudProvider::NodeNameFor(std::string_view instance_id) co
   return StrCat("ip-10-", a, "-", b, "-", c, ".", domain);
 }
 
-absl::StatusOr<std::string> SimulatedCloudProvider::NewInstanceIdLocked() {
-  for (int attempt = 0; attempt < 100; ++attempt) {
+std::string SimulatedCloudProvider::NewInstanceId() {
+  std::lock_guard lock(mu_);
+  for (;;) {
     char buf[32];
     std::snprintf(buf, sizeof(buf), "i-0%016llx", static_cast<unsigned long long>(rng_()));
-    std::string id = buf;
-    if (!issued_ids_.insert(id).second) continue;
-    std::string name = NodeNameFor(id);
-    bool taken = std::any_of(pending_.begin(), pending_.end(), [&](const auto& p) {
-      return p.second.node["metadata"]["name"] == name;
-    });
-    if (taken) continue;
-    // Another replica (or an earlier run with the same seed) may own this name already.
-    auto existing = client_.Get(kube::resources::Nodes(), "", name);
-    if (existing.ok()) continue;
-    if (!kube::IsNotFound(existing.status())) return existing.status();
-    return id;
+    if (issued_ids_.insert(buf).second) return buf;
   }
-  return absl::UnavailableError("could not find an unused instance ID after 100 attempts");
+}
+
+absl::StatusOr<std::optional<Json>> SimulatedCloudProvider::FindLaunched(
+    const api::NodeClaim& node_claim) {
+  kube::ListOptions opts;
+  opts.label_selector = StrCat(kLabelInstance, "=true");
+  if (ValidLabelValue(node_claim.metadata.name)) {
+    opts.label_selector += StrCat(",", kLabelNodeClaim, "=", node_claim.metadata.name);
+  }
+  auto list = client_.List(kube::resources::ConfigMaps(), options_.instance_namespace, opts);
+  if (!list.ok()) return Annotate(list.status(), "looking for an instance launched already");
+  if (!list->contains("items") || !(*list)["items"].is_array()) return std::optional<Json>();
+  for (Json& obj : (*list)["items"]) {
+    if (Deleting(obj)) continue;
+    const Json info = InstanceRecord(obj);
+    if (info.value("nodeClaim", std::string()) != node_claim.metadata.name) continue;
+    const std::string uid = info.value("nodeClaimUID", std::string());
+    if (!uid.empty() && !node_claim.metadata.uid.empty() && uid != node_claim.metadata.uid) continue;
+    return std::optional<Json>(std::move(obj));
+  }
+  return std::optional<Json>();
 }
 
 absl::StatusOr<Json> SimulatedCloudProvider::ReadyNodeClass(std::string_view name) const {
@@ -394,6 +438,14 @@ absl::StatusOr<Json> SimulatedCloudProvider::ReadyNodeClass(std::string_view nam
 
 absl::StatusOr<api::NodeClaim> SimulatedCloudProvider::Create(const api::NodeClaim& node_claim) {
   const std::string context = StrCat("creating instance for nodeclaim ", node_claim.metadata.name);
+  // One instance per NodeClaim: a launch that happened already (by this or another replica) is
+  // returned, not repeated.
+  auto launched = FindLaunched(node_claim);
+  if (!launched.ok()) return Annotate(launched.status(), context);
+  if (*launched) {
+    ASSIGN_OR_RETURN(api::NodeClaim instance, NodeClaimFromInstance(**launched));
+    return Hydrate(node_claim, instance);
+  }
   auto node_class = ReadyNodeClass(node_claim.spec.node_class_ref.name);
   if (!node_class.ok()) return Annotate(node_class.status(), context);
   const NodeClassView view = ViewOf(*node_class);
@@ -502,11 +554,6 @@ absl::StatusOr<api::NodeClaim> SimulatedCloudProvider::Create(const api::NodeCla
       chosen = c;
       break;
     }
-    if (chosen) {
-      auto id = NewInstanceIdLocked();
-      if (!id.ok()) return Annotate(id.status(), context);
-      instance_id = *id;
-    }
   }
   if (!chosen) {
     return absl::ResourceExhaustedError(StrCat(
@@ -514,6 +561,19 @@ absl::StatusOr<api::NodeClaim> SimulatedCloudProvider::Create(const api::NodeCla
         StrJoin(failed, ", "), ": all requested instance types were unavailable during launch"));
   }
 
+  // A fresh instance ID whose Node name is not taken (by another instance, or a Node that is still
+  // being removed).
+  for (int attempt = 0;; ++attempt) {
+    if (attempt == 100) {
+      return absl::UnavailableError(
+          StrCat(context, ": could not find an unused instance ID after 100 attempts"));
+    }
+    instance_id = NewInstanceId();
+    auto existing = client_.Get(kube::resources::Nodes(), "", NodeNameFor(instance_id));
+    if (existing.ok()) continue;
+    if (!kube::IsNotFound(existing.status())) return Annotate(existing.status(), context);
+    break;
+  }
   const InstanceType& it = *chosen->it;
   const Offering& offering = *chosen->o;
   const std::string& zone = offering.zone;
@@ -561,6 +621,7 @@ absl::StatusOr<api::NodeClaim> SimulatedCloudProvider::Create(const api::NodeCla
     taints.push_back(unregistered);
   }
   Json record = {{"instanceID", instance_id},
+                 {"providerID", provider_id},
                  {"instanceType", it.name},
                  {"zone", zone},
                  {"zoneID", zone_id},
@@ -568,7 +629,9 @@ absl::StatusOr<api::NodeClaim> SimulatedCloudProvider::Create(const api::NodeCla
                  {"imageID", image_id},
                  {"subnetID", subnet_id},
                  {"launchTime", FormatRfc3339(now)},
+                 {"registerAfterUnixMillis", absl::ToUnixMillis(now + options_.registration_delay)},
                  {"nodeClaim", node_claim.metadata.name},
+                 {"nodeClaimUID", node_claim.metadata.uid},
                  {"price", offering.price}};
   uint64_t h = Fnv1a64(instance_id);
   std::string ip = StrCat("10.", (h >> 16) & 0xff, ".", (h >> 8) & 0xff, ".",
@@ -603,82 +666,24 @@ absl::StatusOr<api::NodeClaim> SimulatedCloudProvider::Create(const api::NodeCla
           {"operatingSystem", os != it.labels.end() ? os->second : std::string("linux")},
           {"architecture", arch}}}}}};
 
-  api::NodeClaim instance;
-  instance.metadata.name = node_claim.metadata.name;
-  instance.metadata.creation_timestamp = FormatRfc3339(now);
-  instance.metadata.labels = labels;
-  instance.status.provider_id = provider_id;
-  instance.status.image_id = image_id;
-  instance.status.capacity = out.status.capacity;
-  instance.status.allocatable = out.status.allocatable;
-  {
-    std::lock_guard lock(mu_);
-    pending_[provider_id] = Pending{now + options_.registration_delay, instance_id, provider_id,
-                                    std::move(node), std::move(instance)};
+  Json obj_labels = {{std::string(kLabelInstance), "true"}};
+  if (ValidLabelValue(node_claim.metadata.name)) {
+    obj_labels[std::string(kLabelNodeClaim)] = node_claim.metadata.name;
   }
-  cv_.notify_all();
+  if (auto pool = node_claim.metadata.labels.find(api::kLabelNodePool);
+      pool != node_claim.metadata.labels.end() && ValidLabelValue(pool->second)) {
+    obj_labels[std::string(api::kLabelNodePool)] = pool->second;
+  }
+  Json obj = {{"apiVersion", "v1"},
+              {"kind", "ConfigMap"},
+              {"metadata",
+               {{"name", InstanceObjectName(instance_id)},
+                {"namespace", options_.instance_namespace},
+                {"labels", obj_labels}}},
+              {"data", {{"instance", record.dump()}, {"node", node.dump()}}}};
+  auto created = client_.Create(kube::resources::ConfigMaps(), options_.instance_namespace, obj);
+  if (!created.ok()) return Annotate(created.status(), StrCat(context, ": launching ", instance_id));
   return out;
-}
-
-int SimulatedCloudProvider::RegisterDueNodes() {
-  std::vector<Pending> due;
-  const absl::Time now = clock_.Now();
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& [id, p] : pending_) {
-      if (p.due <= now) due.push_back(p);
-    }
-  }
-  int created = 0;
-  for (Pending& p : due) {
-    // Conditions as the kubelet posts them when it registers.
-    const std::string ts = FormatRfc3339(clock_.Now());
-    auto cond = [&](const char* type, const char* status, const char* reason, const char* msg) {
-      return Json{{"type", type},           {"status", status},
-                  {"reason", reason},       {"message", msg},
-                  {"lastHeartbeatTime", ts}, {"lastTransitionTime", ts}};
-    };
-    p.node["status"]["conditions"] = Json::array(
-        {cond("MemoryPressure", "False", "KubeletHasSufficientMemory",
-              "kubelet has sufficient memory available"),
-         cond("DiskPressure", "False", "KubeletHasNoDiskPressure", "kubelet has no disk pressure"),
-         cond("PIDPressure", "False", "KubeletHasSufficientPID",
-              "kubelet has sufficient PID available"),
-         cond("Ready", "True", "KubeletReady", "kubelet is posting ready status")});
-    auto res = client_.Create(kube::resources::Nodes(), "", p.node);
-    if (!res.ok() && !kube::IsAlreadyExists(res.status())) continue;  // retried next time
-    bool deleted_meanwhile = false;
-    {
-      std::lock_guard lock(mu_);
-      deleted_meanwhile = pending_.erase(p.provider_id) == 0;
-    }
-    if (deleted_meanwhile) {
-      // Delete() terminated the instance while its Node was being created.
-      (void)client_.Delete(kube::resources::Nodes(), "", p.node["metadata"]["name"].get<std::string>());
-      continue;
-    }
-    ++created;
-  }
-  return created;
-}
-
-absl::StatusOr<Json> SimulatedCloudProvider::FindNode(std::string_view provider_id) const {
-  std::string id = InstanceIdOf(provider_id);
-  if (id.empty()) {
-    return absl::NotFoundError(StrCat("instance \"", provider_id, "\" not found: not a simulated provider ID"));
-  }
-  auto node = client_.Get(kube::resources::Nodes(), "", NodeNameFor(id));
-  if (!node.ok()) {
-    if (kube::IsNotFound(node.status())) {
-      return absl::NotFoundError(StrCat("instance \"", provider_id, "\" not found"));
-    }
-    return node.status();
-  }
-  if (JsonString(*node, {"metadata", "labels", std::string(kLabelSimulated).c_str()}) != "true" ||
-      JsonString(*node, {"spec", "providerID"}) != provider_id) {
-    return absl::NotFoundError(StrCat("instance \"", provider_id, "\" not found"));
-  }
-  return node;
 }
 
 absl::Status SimulatedCloudProvider::Delete(const api::NodeClaim& node_claim) {
@@ -687,67 +692,65 @@ absl::Status SimulatedCloudProvider::Delete(const api::NodeClaim& node_claim) {
   if (provider_id.empty()) {
     return absl::NotFoundError(StrCat(context, ": the nodeclaim has no providerID"));
   }
-  {
-    std::lock_guard lock(mu_);
-    if (pending_.erase(provider_id) > 0) return absl::OkStatus();  // terminated before it booted
+  const std::string id = InstanceIdOf(provider_id);
+  if (id.empty()) {
+    return absl::NotFoundError(
+        StrCat(context, ": instance \"", provider_id, "\" not found: not a simulated provider ID"));
   }
-  auto node = FindNode(provider_id);
-  if (!node.ok()) return Annotate(node.status(), context);
-  const std::string name = JsonString(*node, {"metadata", "name"});
-  if (!IsTerminated(*node)) {
-    Json patch = {{"metadata",
-                   {{"annotations",
-                     {{std::string(kAnnotationTerminated), FormatRfc3339(clock_.Now())}}}}}};
-    auto patched = client_.Patch(kube::resources::Nodes(), "", name, kube::PatchType::kMerge, patch);
-    if (!patched.ok()) {
-      if (kube::IsNotFound(patched.status())) {
-        return absl::NotFoundError(StrCat(context, ": instance \"", provider_id, "\" not found"));
-      }
-      return Annotate(patched.status(), context);
+  absl::Status s =
+      client_.Delete(kube::resources::ConfigMaps(), options_.instance_namespace, InstanceObjectName(id));
+  if (kube::IsNotFound(s)) {
+    return absl::NotFoundError(StrCat(context, ": instance \"", provider_id, "\" not found"));
+  }
+  if (!s.ok()) return Annotate(s, context);
+  // The instance is gone; so is its Node (the cloud-controller-manager's job on a real cluster).
+  // The kubelet stops with the instance, so nothing re-creates it.
+  const std::string node_name = NodeNameFor(id);
+  auto node = client_.Get(kube::resources::Nodes(), "", node_name);
+  if (node.ok() && JsonString(*node, {"spec", "providerID"}) == provider_id &&
+      !Deleting(*node)) {
+    kube::DeleteOptions opts;
+    opts.precondition_uid = JsonString(*node, {"metadata", "uid"});
+    absl::Status ds = client_.Delete(kube::resources::Nodes(), "", node_name, opts);
+    if (!ds.ok() && !kube::IsNotFound(ds) && !kube::IsConflict(ds)) {
+      return Annotate(ds, StrCat(context, ": deleting node ", node_name));
     }
-  } else if (node->contains("metadata") && (*node)["metadata"].contains("deletionTimestamp")) {
-    return absl::NotFoundError(StrCat(context, ": instance \"", provider_id, "\" already terminated"));
-  }
-  absl::Status s = client_.Delete(kube::resources::Nodes(), "", name);
-  if (!s.ok() && !kube::IsNotFound(s)) return Annotate(s, context);
-  // A second Delete of a terminated instance reports NotFound (see above); this one began it.
-  if (IsTerminated(*node)) {
-    return absl::NotFoundError(StrCat(context, ": instance \"", provider_id, "\" already terminated"));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<api::NodeClaim> SimulatedCloudProvider::Get(std::string_view provider_id) {
-  {
-    std::lock_guard lock(mu_);
-    auto it = pending_.find(std::string(provider_id));
-    if (it != pending_.end()) return it->second.instance;
+  const std::string id = InstanceIdOf(provider_id);
+  if (id.empty()) {
+    return absl::NotFoundError(
+        StrCat("instance \"", provider_id, "\" not found: not a simulated provider ID"));
   }
-  ASSIGN_OR_RETURN(Json node, FindNode(provider_id));
-  if (IsTerminated(node)) {
-    return absl::NotFoundError(StrCat("instance \"", provider_id, "\" not found (terminated)"));
+  auto obj = client_.Get(kube::resources::ConfigMaps(), options_.instance_namespace,
+                         InstanceObjectName(id));
+  if (!obj.ok()) {
+    if (kube::IsNotFound(obj.status())) {
+      return absl::NotFoundError(StrCat("instance \"", provider_id, "\" not found"));
+    }
+    return Annotate(obj.status(), StrCat("getting instance ", provider_id));
   }
-  return NodeClaimFromNode(node);
+  if (Deleting(*obj) || InstanceRecord(*obj).value("providerID", std::string()) != provider_id) {
+    return absl::NotFoundError(StrCat("instance \"", provider_id, "\" not found"));
+  }
+  return NodeClaimFromInstance(*obj);
 }
 
 absl::StatusOr<std::vector<api::NodeClaim>> SimulatedCloudProvider::List() {
   kube::ListOptions opts;
-  opts.label_selector = StrCat(kLabelSimulated, "=true");
-  auto list = client_.List(kube::resources::Nodes(), "", opts);
+  opts.label_selector = StrCat(kLabelInstance, "=true");
+  auto list = client_.List(kube::resources::ConfigMaps(), options_.instance_namespace, opts);
   if (!list.ok()) return Annotate(list.status(), "listing simulated instances");
   std::vector<api::NodeClaim> out;
-  std::set<std::string> seen;
   if (list->contains("items") && (*list)["items"].is_array()) {
-    for (const Json& node : (*list)["items"]) {
-      if (IsTerminated(node)) continue;
-      ASSIGN_OR_RETURN(api::NodeClaim nc, NodeClaimFromNode(node));
-      seen.insert(nc.status.provider_id);
+    for (const Json& obj : (*list)["items"]) {
+      if (Deleting(obj)) continue;
+      ASSIGN_OR_RETURN(api::NodeClaim nc, NodeClaimFromInstance(obj));
       out.push_back(std::move(nc));
     }
-  }
-  std::lock_guard lock(mu_);
-  for (const auto& [id, p] : pending_) {
-    if (!seen.contains(id)) out.push_back(p.instance);
   }
   return out;
 }

@@ -1,51 +1,56 @@
-// The simulated cloud provider: launches "instances" that are Node objects registered on the
-// cluster, as Karpenter's kwok provider does, so that the whole controller stack runs against a
-// real API server without a cloud.
+// The simulated cloud provider: launches "instances" that live in the cluster itself, so that the
+// whole controller stack runs against a real API server without a cloud, and instances outlive
+// the controller that launched them, as a real cloud's do.
 //
-// Where the truth lives: in the API server, not in this process. A simulated instance IS a Node
-// labelled `joinery.dev/simulated=true` whose annotation `joinery.dev/simulated-instance` records
-// the launch (instance type, zone, capacity type, image, subnet, launch time, NodeClaim name, price).
-// Another controller replica taking over sees the same instances. The only in-process state is:
-//  - instances launched but not yet registered (the boot time, Options::registration_delay). If
-//    the process dies in that window the instance is lost, as an instance that never joins is on
-//    AWS: Karpenter's registration timeout (15 min) deletes the NodeClaim and the pods re-plan.
-//  - the unavailable-offerings cache (offerings that failed for capacity in the last 3 minutes)
-//    and the injected insufficient-capacity list.
+// Where the truth lives: in the API server, not in this process. A simulated instance IS a
+// ConfigMap `joinery-instance-<instance-id>` in Options::instance_namespace (kube-system) labelled
+// `joinery.dev/simulated-instance=true` and `karpenter.sh/nodeclaim=<name>` (its launch identity,
+// as Karpenter tags EC2 instances). Its data holds the launch record (`instance`: instance ID,
+// providerID, type, zone, capacity type, image, subnet, price, launch time, the NodeClaim's name
+// and uid, when it boots) and the Node its kubelet will register (`node`). A terminated instance's
+// object is gone. Any replica sees the same instances; a controller that dies right after a launch
+// leaves a running instance behind, exactly as on EC2.
 //
-// Create follows the AWS provider: the node class must exist and be Ready; instance types are those
-// compatible with spec.requirements, fitting spec.resources.requests in their allocatable, with an
-// AMI for their architecture in status.amis, and with an available offering in a zone of
-// status.subnets; exotic types (GPU, Neuron, metal) only when nothing else is left. The capacity
-// type is the first of reserved, spot, on-demand with an available compatible offering (spot
-// offerings pricier than the cheapest on-demand one are dropped when both are allowed); within it
-// the cheapest offering wins (ties: instance-type name, then zone). Injected insufficient capacity
-// makes an offering fail as CreateFleet would: the failure is remembered for 3 minutes and the next
-// offering of the same capacity type is tried; when every one fails, Create returns
-// kResourceExhausted naming them, and the core re-plans without them.
+// Booting and registering the Node, heartbeats and pods are the job of SimulatedKubelet
+// (kubelet.h), run as its own process (`joinery kubelet-simulator`), independent of leadership:
+// it creates the instance's Node Options::registration_delay after the launch.
+// The only in-process state here is the unavailable-offerings cache (offerings that failed for
+// capacity in the last 3 minutes) and the injected insufficient-capacity list.
 //
-// Delete terminates the instance: the Node is annotated `joinery.dev/simulated-terminated` and
-// deleted (it may linger while finalizers run; Get, List and Delete treat it as gone from then on).
+// Create is idempotent per NodeClaim: when an instance carrying the NodeClaim's identity (name and
+// uid) exists already, it is returned instead of launching another (a retried or duplicated launch,
+// e.g. by a new leader after the old one launched but died before recording it).
+// Otherwise Create follows the AWS provider: the node class must exist and be Ready; instance
+// types are those compatible with spec.requirements, fitting spec.resources.requests in their
+// allocatable, with an AMI for their architecture in status.amis, and with an available offering
+// in a zone of status.subnets; exotic types (GPU, Neuron, metal) only when nothing else is left.
+// The capacity type is the first of reserved, spot, on-demand with an available compatible
+// offering (spot offerings pricier than the cheapest on-demand one are dropped when both are
+// allowed); within it the cheapest offering wins (ties: instance-type name, then zone). Injected
+// insufficient capacity makes an offering fail as CreateFleet would: the failure is remembered for
+// 3 minutes and the next offering of the same capacity type is tried; when every one fails,
+// Create returns kResourceExhausted naming them, and the core re-plans without them.
 //
-// The Node appears registration_delay after Create, registered as the kubelet would with
-// Karpenter's configuration: labels, taints (spec.taints, spec.startupTaints and
-// karpenter.sh/unregistered:NoExecute), capacity, allocatable, nodeInfo, addresses and a Ready
-// condition. Leases, heartbeats and pods are SimulatedKubelet's (kubelet.h).
+// Delete terminates the instance: its object is deleted, and so is its Node if it registered one
+// (as the cloud-controller-manager removes the Node of a terminated instance); a second Delete
+// reports kNotFound.
 //
-// Threads: every CloudProvider method may be called concurrently from any thread. Start() starts
-// one registration thread; Stop() (and the destructor) joins it. Without Start(), pending
-// registrations happen only through RegisterDueNodes() (tests).
+// The Node registers as the kubelet would with Karpenter's configuration: labels, taints
+// (spec.taints, spec.startupTaints and karpenter.sh/unregistered:NoExecute), capacity,
+// allocatable, nodeInfo, addresses and a Ready condition.
+//
+// Threads: every CloudProvider method may be called concurrently from any thread.
 #pragma once
 
-#include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <set>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <tuple>
 #include <vector>
 
@@ -60,9 +65,25 @@
 
 namespace joinery::cloudprovider::simulated {
 
-inline constexpr std::string_view kLabelSimulated = "joinery.dev/simulated";
-inline constexpr std::string_view kAnnotationInstance = "joinery.dev/simulated-instance";
-inline constexpr std::string_view kAnnotationTerminated = "joinery.dev/simulated-terminated";
+inline constexpr std::string_view kLabelSimulated = "joinery.dev/simulated";      // on Nodes
+inline constexpr std::string_view kLabelInstance = "joinery.dev/simulated-instance";  // on instances
+inline constexpr std::string_view kAnnotationInstance = "joinery.dev/simulated-instance";  // on Nodes
+inline constexpr std::string_view kLabelNodeClaim = "karpenter.sh/nodeclaim";  // launch identity
+inline constexpr std::string_view kDefaultInstanceNamespace = "kube-system";
+
+// The instance ID of aws:///<zone>/<id>; "" when the provider ID is not of that shape.
+std::string InstanceIdOf(std::string_view provider_id);
+// The name of the object that is the instance: joinery-instance-<instance-id>.
+std::string InstanceObjectName(std::string_view instance_id);
+// An instance object's parts: the launch record (`instance`) and the Node to register (`node`);
+// an empty object when missing or unparsable.
+nlohmann::json InstanceRecord(const nlohmann::json& instance_object);
+nlohmann::json InstanceNode(const nlohmann::json& instance_object);
+// When the instance has booted and its kubelet registers the Node (record field registerAfter).
+absl::Time InstanceBootTime(const nlohmann::json& instance_object);
+// The Node the kubelet registers for an instance, as it posts it: the record's Node with fresh
+// conditions (Ready, no pressure) stamped `now`.
+nlohmann::json RegisteringNode(const nlohmann::json& instance_object, absl::Time now);
 
 // How long an offering that failed for capacity stays unavailable (Karpenter's
 // unavailable-offerings cache TTL).
@@ -84,6 +105,8 @@ class SimulatedCloudProvider final : public CloudProvider {
     std::string region = "us-east-1";
     // Boot time: how long after Create the Node registers.
     absl::Duration registration_delay = absl::Seconds(2);
+    // Where instance objects live.
+    std::string instance_namespace = std::string(kDefaultInstanceNamespace);
     // Seeds instance IDs (deterministic for a seed; IDs that are already in use are redrawn).
     uint64_t seed = 1;
     // Offerings that always fail for capacity ("*" wildcards allowed), e.g. from
@@ -98,7 +121,7 @@ class SimulatedCloudProvider final : public CloudProvider {
   SimulatedCloudProvider(kube::Client& client, Clock& clock,
                          std::shared_ptr<const InstanceTypes> catalog, VpcInventory vpc,
                          Options options);
-  ~SimulatedCloudProvider() override;
+  ~SimulatedCloudProvider() override = default;
   SimulatedCloudProvider(const SimulatedCloudProvider&) = delete;
   SimulatedCloudProvider& operator=(const SimulatedCloudProvider&) = delete;
 
@@ -110,20 +133,6 @@ class SimulatedCloudProvider final : public CloudProvider {
   absl::StatusOr<std::vector<api::NodeClaim>> List() override;
   absl::StatusOr<std::shared_ptr<const InstanceTypes>> GetInstanceTypes(
       const api::NodePool& node_pool) override;
-
-  // Starts the registration thread (idempotent). It registers each launched instance's Node once
-  // Clock::Now() passes its launch time + registration_delay (it checks the clock every 50 ms of
-  // real time, so a FakeClock works too).
-  void Start();
-  // Stops and joins the registration thread (idempotent). Unregistered instances stay pending.
-  void Stop();
-
-  // Registers the Nodes of every pending instance whose boot time has passed; returns how many
-  // were created. Called by the registration thread; tests may call it directly. A Node that
-  // fails to be created (API error) stays pending and is retried on the next call.
-  int RegisterDueNodes();
-  // Instances launched whose Node has not been created yet.
-  int PendingRegistrations() const;
 
   // Makes launches of `instance_type` in `zone` with `capacity_type` fail for insufficient
   // capacity from now on ("*" matches anything).
@@ -138,13 +147,6 @@ class SimulatedCloudProvider final : public CloudProvider {
   std::string NodeNameFor(std::string_view instance_id) const;
 
  private:
-  struct Pending {
-    absl::Time due;
-    std::string instance_id;
-    std::string provider_id;
-    nlohmann::json node;      // the Node to create
-    api::NodeClaim instance;  // what Get/List report meanwhile
-  };
   using OfferingKey = std::tuple<std::string, std::string, std::string>;  // type, zone, ct
 
   absl::StatusOr<nlohmann::json> ReadyNodeClass(std::string_view name) const;
@@ -152,10 +154,9 @@ class SimulatedCloudProvider final : public CloudProvider {
   // Requires mu_.
   void ExpireUnavailableLocked(absl::Time now) const;
   bool UnavailableLocked(const OfferingKey& key) const;
-  // Requires mu_: a fresh instance ID whose node name is not in use.
-  absl::StatusOr<std::string> NewInstanceIdLocked();
-  absl::StatusOr<nlohmann::json> FindNode(std::string_view provider_id) const;
-  void RegistrationLoop();
+  std::string NewInstanceId();
+  // The instance launched for `node_claim` (same name and uid), if any; kUnavailable on API errors.
+  absl::StatusOr<std::optional<nlohmann::json>> FindLaunched(const api::NodeClaim& node_claim);
 
   kube::Client& client_;
   Clock& clock_;
@@ -169,7 +170,6 @@ class SimulatedCloudProvider final : public CloudProvider {
   mutable std::mutex mu_;
   std::mt19937_64 rng_;                                         // guarded by mu_
   std::set<std::string> issued_ids_;                            // guarded by mu_
-  std::map<std::string, Pending> pending_;                      // by provider ID; guarded by mu_
   mutable std::map<OfferingKey, absl::Time> unavailable_;       // expiry; guarded by mu_
   std::vector<UnavailableOffering> injected_;                   // guarded by mu_
   // Per node class: the list GetInstanceTypes last built and what it was built from (zones,
@@ -182,9 +182,6 @@ class SimulatedCloudProvider final : public CloudProvider {
     std::shared_ptr<const InstanceTypes> types;
   };
   std::map<std::string, TypesCacheEntry, std::less<>> types_cache_;  // guarded by mu_
-  bool stopping_ = false;                                       // guarded by mu_
-  std::condition_variable cv_;
-  std::thread thread_;
 };
 
 }  // namespace joinery::cloudprovider::simulated

@@ -10,6 +10,7 @@
 
 #include "joinery/api/labels.h"
 #include "joinery/cloudprovider/catalog.h"
+#include "joinery/cloudprovider/simulated/kubelet.h"
 #include "joinery/cloudprovider/simulated/nodeclass_reconciler.h"
 #include "joinery/cloudprovider/simulated/test_util.h"
 #include "joinery/kube/fake_client.h"
@@ -50,7 +51,8 @@ class SimulatedCloudProviderTest : public ::testing::Test {
         vpc_(std::make_shared<const VpcInventory>(VpcInventory::Default(kCluster))),
         reconciler_(client_, clock_, vpc_, {.cluster_name = kCluster}),
         provider_(client_, clock_, Catalog(), *vpc_,
-                  {.cluster_name = kCluster, .registration_delay = absl::Seconds(2), .seed = 7}) {}
+                  {.cluster_name = kCluster, .registration_delay = absl::Seconds(2), .seed = 7}),
+        kubelet_(client_, clock_) {}
 
   void SetUp() override { AddNodeClass(TrainiumNodeClass()); }
 
@@ -67,11 +69,20 @@ class SimulatedCloudProviderTest : public ::testing::Test {
     return np;
   }
 
+  size_t Count(const kube::Resource& r, std::string_view ns = "") {
+    auto list = client_.List(r, ns);
+    EXPECT_TRUE(list.ok()) << list.status();
+    return list.ok() ? (*list)["items"].size() : 0;
+  }
+  size_t Instances() { return Count(kube::resources::ConfigMaps(), "kube-system"); }
+  size_t Nodes() { return Count(kube::resources::Nodes()); }
+
   FakeClock clock_;
   kube::FakeClient client_;
   std::shared_ptr<const VpcInventory> vpc_;
   NodeClassReconciler reconciler_;
   SimulatedCloudProvider provider_;
+  SimulatedKubelet kubelet_;  // the machines: registers the Nodes (Sync() only, no threads)
 };
 
 TEST_F(SimulatedCloudProviderTest, TrainiumRequirementsLaunchTrn1OnDemand) {
@@ -179,7 +190,7 @@ TEST_F(SimulatedCloudProviderTest, NodeClassMissingOrNotReadyIsFailedPreconditio
   r = provider_.Create(claim);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(r.status().message(), HasSubstr("Ready=Unknown"));
-  EXPECT_EQ(provider_.PendingRegistrations(), 0);
+  EXPECT_EQ(Instances(), 0u);
 }
 
 TEST_F(SimulatedCloudProviderTest, NoCompatibleInstanceTypeIsInvalidArgument) {
@@ -318,11 +329,12 @@ TEST_F(SimulatedCloudProviderTest, NodeRegistersAfterTheDelayAsTheKubeletWould) 
                                 .effect = "NoExecute"}};
   auto nc = provider_.Create(claim);
   ASSERT_TRUE(nc.ok()) << nc.status();
-  EXPECT_EQ(provider_.RegisterDueNodes(), 0);
-  EXPECT_EQ(provider_.PendingRegistrations(), 1);
+  EXPECT_EQ(Instances(), 1u);
+  ASSERT_TRUE(kubelet_.Sync().ok());
+  EXPECT_EQ(Nodes(), 0u) << "still booting";
   clock_.Advance(absl::Seconds(2));
-  EXPECT_EQ(provider_.RegisterDueNodes(), 1);
-  EXPECT_EQ(provider_.PendingRegistrations(), 0);
+  ASSERT_TRUE(kubelet_.Sync().ok());
+  EXPECT_EQ(Nodes(), 1u);
 
   std::string instance_id = nc->status.provider_id.substr(nc->status.provider_id.rfind('/') + 1);
   std::string name = provider_.NodeNameFor(instance_id);
@@ -377,7 +389,8 @@ TEST_F(SimulatedCloudProviderTest, GetListAndDelete) {
   ASSERT_EQ(provider_.List()->size(), 1u);
 
   clock_.Advance(absl::Seconds(2));
-  ASSERT_EQ(provider_.RegisterDueNodes(), 1);
+  ASSERT_TRUE(kubelet_.Sync().ok());
+  ASSERT_EQ(Nodes(), 1u);
   got = provider_.Get(pid);
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->metadata.name, "trainium-trn1-abcde");
@@ -395,6 +408,8 @@ TEST_F(SimulatedCloudProviderTest, GetListAndDelete) {
   EXPECT_EQ(provider_.Get(pid).status().code(), absl::StatusCode::kNotFound);
   EXPECT_EQ(provider_.Delete(*nc).code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(provider_.List()->empty());
+  EXPECT_EQ(Instances(), 0u);
+  EXPECT_EQ(Nodes(), 0u) << "a terminated instance's Node goes with it";
   EXPECT_EQ(provider_.Get("aws:///us-east-1a/i-0000000000000000a").status().code(),
             absl::StatusCode::kNotFound);
   EXPECT_EQ(provider_.Get("kwok://x").status().code(), absl::StatusCode::kNotFound);
@@ -404,7 +419,8 @@ TEST_F(SimulatedCloudProviderTest, DeleteOfANodeWithFinalizersIsTerminatedAtOnce
   auto nc = provider_.Create(TrainiumNodeClaim());
   ASSERT_TRUE(nc.ok());
   clock_.Advance(absl::Seconds(2));
-  ASSERT_EQ(provider_.RegisterDueNodes(), 1);
+  ASSERT_TRUE(kubelet_.Sync().ok());
+  ASSERT_EQ(Nodes(), 1u);
   std::string name = provider_.List()->at(0).status.node_name;
   ASSERT_TRUE(client_.Patch(kube::resources::Nodes(), "", name, kube::PatchType::kMerge,
                             {{"metadata", {{"finalizers", {"karpenter.sh/termination"}}}}})
@@ -422,9 +438,10 @@ TEST_F(SimulatedCloudProviderTest, DeleteBeforeRegistrationCancelsIt) {
   auto nc = provider_.Create(TrainiumNodeClaim());
   ASSERT_TRUE(nc.ok());
   EXPECT_TRUE(provider_.Delete(*nc).ok());
-  EXPECT_EQ(provider_.PendingRegistrations(), 0);
+  EXPECT_EQ(Instances(), 0u);
   clock_.Advance(absl::Seconds(5));
-  EXPECT_EQ(provider_.RegisterDueNodes(), 0);
+  ASSERT_TRUE(kubelet_.Sync().ok());
+  EXPECT_EQ(Nodes(), 0u);
   EXPECT_EQ(provider_.Get(nc->status.provider_id).status().code(), absl::StatusCode::kNotFound);
   api::NodeClaim no_id;
   EXPECT_EQ(provider_.Delete(no_id).code(), absl::StatusCode::kNotFound);
@@ -435,24 +452,96 @@ TEST_F(SimulatedCloudProviderTest, RegistrationFailureIsRetried) {
   ASSERT_TRUE(nc.ok());
   clock_.Advance(absl::Seconds(2));
   client_.InjectError("create", "nodes", absl::UnavailableError("connection refused"), 1);
-  EXPECT_EQ(provider_.RegisterDueNodes(), 0);
-  EXPECT_EQ(provider_.PendingRegistrations(), 1);
-  EXPECT_EQ(provider_.RegisterDueNodes(), 1);
+  absl::Status failed = kubelet_.Sync();
+  EXPECT_THAT(failed.message(), HasSubstr("connection refused"));
+  EXPECT_EQ(Nodes(), 0u);
+  ASSERT_TRUE(kubelet_.Sync().ok());
+  EXPECT_EQ(Nodes(), 1u);
 }
 
-TEST_F(SimulatedCloudProviderTest, BackgroundThreadRegistersNodes) {
-  provider_.Start();
+TEST_F(SimulatedCloudProviderTest, InstancesOutliveTheProviderThatLaunchedThem) {
+  std::string pid;
+  {
+    SimulatedCloudProvider launcher(client_, clock_, Catalog(), *vpc_,
+                                    {.cluster_name = kCluster, .seed = 11});
+    auto nc = launcher.Create(TrainiumNodeClaim());
+    ASSERT_TRUE(nc.ok()) << nc.status();
+    pid = nc->status.provider_id;
+  }  // the launching controller is gone before the instance boots
+  auto got = provider_.Get(pid);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->metadata.name, "trainium-trn1-abcde");
+  ASSERT_EQ(provider_.List()->size(), 1u);
+  clock_.Advance(absl::Seconds(2));
+  ASSERT_TRUE(kubelet_.Sync().ok());
+  auto nodes = client_.List(kube::resources::Nodes(), "");
+  ASSERT_EQ((*nodes)["items"].size(), 1u);
+  EXPECT_EQ((*nodes)["items"][0]["spec"]["providerID"], pid);
+}
+
+TEST_F(SimulatedCloudProviderTest, CreateIsIdempotentPerNodeClaim) {
+  api::NodeClaim claim = TrainiumNodeClaim();
+  claim.metadata.uid = "uid-1";
+  auto first = provider_.Create(claim);
+  ASSERT_TRUE(first.ok()) << first.status();
+  // Another replica (a provider with another seed) launching for the same NodeClaim gets the same
+  // instance back.
+  SimulatedCloudProvider other(client_, clock_, Catalog(), *vpc_,
+                               {.cluster_name = kCluster, .seed = 99});
+  auto again = other.Create(claim);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->status.provider_id, first->status.provider_id);
+  EXPECT_EQ(again->status.image_id, first->status.image_id);
+  EXPECT_EQ(again->metadata.labels.at("node.kubernetes.io/instance-type"), "trn1.2xlarge");
+  EXPECT_EQ(again->metadata.labels.at("topology.kubernetes.io/zone"),
+            first->metadata.labels.at("topology.kubernetes.io/zone"));
+  EXPECT_FALSE(again->metadata.labels.contains("joinery.dev/simulated"));
+  EXPECT_EQ(again->status.allocatable, first->status.allocatable);
+  EXPECT_EQ(Instances(), 1u);
+
+  // The instance carries the NodeClaim's identity.
+  auto objs = client_.List(kube::resources::ConfigMaps(), "kube-system");
+  const Json& obj = (*objs)["items"][0];
+  EXPECT_EQ(obj["metadata"]["labels"]["karpenter.sh/nodeclaim"], "trainium-trn1-abcde");
+  EXPECT_EQ(obj["metadata"]["labels"]["joinery.dev/simulated-instance"], "true");
+  Json record = InstanceRecord(obj);
+  EXPECT_EQ(record["nodeClaimUID"], "uid-1");
+  EXPECT_EQ(record["providerID"], first->status.provider_id);
+
+  // A NodeClaim of the same name but another uid (deleted and created again) is another launch.
+  claim.metadata.uid = "uid-2";
+  auto second = provider_.Create(claim);
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(second->status.provider_id, first->status.provider_id);
+  EXPECT_EQ(Instances(), 2u);
+  // Once terminated, a launch for it is a new instance.
+  ASSERT_TRUE(provider_.Delete(*second).ok());
+  auto third = provider_.Create(claim);
+  ASSERT_TRUE(third.ok());
+  EXPECT_NE(third->status.provider_id, second->status.provider_id);
+}
+
+TEST_F(SimulatedCloudProviderTest, KubeletLeavesNodesOfTerminatedInstancesAlone) {
   auto nc = provider_.Create(TrainiumNodeClaim());
   ASSERT_TRUE(nc.ok());
   clock_.Advance(absl::Seconds(2));
-  bool registered = false;
-  for (int i = 0; i < 200 && !registered; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    registered = provider_.PendingRegistrations() == 0;
-  }
-  provider_.Stop();
-  EXPECT_TRUE(registered);
-  EXPECT_EQ(client_.List(kube::resources::Nodes(), "")->at("items").size(), 1u);
+  ASSERT_TRUE(kubelet_.Sync().ok());
+  ASSERT_EQ(Nodes(), 1u);
+  ASSERT_TRUE(kubelet_.Sync().ok());  // the registered Node's first lease
+  // The instance object goes but its Node stays (a finalizer): no more heartbeats.
+  const std::string name = provider_.List()->at(0).status.node_name;
+  ASSERT_TRUE(client_.Patch(kube::resources::Nodes(), "", name, kube::PatchType::kMerge,
+                            {{"metadata", {{"finalizers", {"karpenter.sh/termination"}}}}})
+                  .ok());
+  ASSERT_TRUE(provider_.Delete(*nc).ok());
+  std::string before = client_.Get(kube::resources::Nodes(), "", name)->dump();
+  clock_.Advance(absl::Minutes(2));
+  ASSERT_TRUE(kubelet_.Sync().ok());
+  auto after = client_.Get(kube::resources::Nodes(), "", name);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->dump(), before) << "no status update for a machine that is gone";
+  EXPECT_EQ(Count(kube::resources::Leases(), "kube-node-lease"), 1u)
+      << "the lease of the first pass, not renewed";
 }
 
 TEST(InsufficientCapacityListTest, ParsesEntriesWithWildcards) {

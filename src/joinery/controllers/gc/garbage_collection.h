@@ -1,11 +1,15 @@
 // Garbage collection between the cloud and the cluster (a periodic singleton; key "gc").
 //
-// - Instances without a NodeClaim (launched for a NodeClaim that no longer exists, e.g. a replica
-//   died between launching and recording the launch), older than `instance_grace` (30 s), are
-//   terminated (Karpenter's AWS nodeclaim.garbagecollection).
+// - Instances whose providerID no NodeClaim records, older than `instance_grace` (30 s), are
+//   terminated (Karpenter's AWS nodeclaim.garbagecollection): launched for a NodeClaim that no
+//   longer exists, or a duplicate launched for one that records another instance (e.g. by a
+//   deposed leader). An instance whose NodeClaim exists and records no instance yet is a launch in
+//   progress and is left alone.
+// - Nodes labelled karpenter.sh/nodepool whose providerID no NodeClaim records and whose instance
+//   the provider reports gone (Get: NotFound), older than the grace period, are deleted.
 // - Registered NodeClaims whose instance the provider no longer lists are deleted (Karpenter's
 //   core nodeclaim.garbagecollection), so their pods are re-planned.
-// Runs every `interval` (2 min by default). Thread-safety: see reconciler.h.
+// Runs every 10 s for its first 20 passes, then every `interval` (2 min by default). Thread-safety: see reconciler.h.
 #pragma once
 
 #include "joinery/cloudprovider/cloud_provider.h"
@@ -35,6 +39,9 @@ class GarbageCollection final : public Reconciler {
   cloudprovider::CloudProvider& cloud_;
   Clock& clock_;
   GarbageCollectionOptions options_;
+  static constexpr int kFastPasses = 20;
+  static constexpr absl::Duration kFastInterval = absl::Seconds(10);
+  int passes_ = 0;  // one worker: no lock needed
 };
 
 }  // namespace joinery::controllers

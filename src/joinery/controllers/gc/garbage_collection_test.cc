@@ -60,7 +60,54 @@ TEST_F(GarbageCollectionTest, InstanceWithoutANodeClaimOlderThanTheGraceIsDelete
   EXPECT_THAT(w_.cloud.Deletes(), ElementsAre("aws:///us-east-1a/i-orphan"));
   EXPECT_FALSE(w_.cloud.HasInstance("aws:///us-east-1a/i-orphan"));
   ASSERT_TRUE(r->requeue_after.has_value());
+  // Karpenter's cadence: every 10 s for the first 20 passes, then every 2 minutes.
+  EXPECT_EQ(*r->requeue_after, absl::Seconds(10));
+  for (int i = 1; i < 20; ++i) {
+    r = gc_.Reconcile("gc");
+    ASSERT_TRUE(r.ok());
+  }
+  EXPECT_EQ(*r->requeue_after, absl::Seconds(10));
+  r = gc_.Reconcile("gc");
   EXPECT_EQ(*r->requeue_after, absl::Minutes(2));
+}
+
+TEST_F(GarbageCollectionTest, DuplicateInstanceOfANodeClaimThatRecordsAnotherIsDeleted) {
+  // Two instances carry the NodeClaim's identity (a deposed leader launched the second); the
+  // NodeClaim records the first. Identity is the providerID: the second goes, with its Node.
+  AddInstance("aws:///us-east-1a/i-kept", "trainium-trn1-dup01", absl::Minutes(5));
+  AddInstance("aws:///us-east-1a/i-dup", "trainium-trn1-dup01", absl::Minutes(5));
+  AddNodeClaim("trainium-trn1-dup01", "aws:///us-east-1a/i-kept", /*registered=*/true);
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_THAT(w_.cloud.Deletes(), ElementsAre("aws:///us-east-1a/i-dup"));
+  EXPECT_TRUE(w_.cloud.HasInstance("aws:///us-east-1a/i-kept"));
+  EXPECT_TRUE(w_.client.CallsOf("delete", "nodeclaims").empty());
+}
+
+TEST_F(GarbageCollectionTest, ManagedNodeWithoutANodeClaimOrInstanceIsDeleted) {
+  auto node = [&](std::string name, std::string provider_id, bool managed) {
+    Json n = {{"apiVersion", "v1"},
+              {"kind", "Node"},
+              {"metadata",
+               {{"name", name},
+                {"creationTimestamp", FormatRfc3339(w_.clock.Now() - absl::Minutes(5))},
+                {"labels", Json::object()}}},
+              {"spec", {{"providerID", provider_id}}}};
+    if (managed) n["metadata"]["labels"]["karpenter.sh/nodepool"] = "trainium-trn1";
+    ASSERT_TRUE(w_.client.Add(kube::resources::Nodes(), "", n).ok());
+  };
+  node("orphan", "aws:///us-east-1a/i-gone", true);        // no NodeClaim, no instance: deleted
+  node("static", "aws:///us-east-1a/i-static", false);     // not Karpenter's: never touched
+  node("running", "aws:///us-east-1a/i-running", true);    // instance still there: GC'd with it
+  AddInstance("aws:///us-east-1a/i-running", "trainium-trn1-run01", absl::Seconds(5));
+  node("held", "aws:///us-east-1a/i-held", true);          // its NodeClaim holds it
+  AddNodeClaim("trainium-trn1-held1", "aws:///us-east-1a/i-held", /*registered=*/true);
+  AddInstance("aws:///us-east-1a/i-held", "trainium-trn1-held1", absl::Minutes(5));
+  ASSERT_TRUE(Reconcile().ok());
+  auto deletes = w_.client.CallsOf("delete", "nodes");
+  ASSERT_EQ(deletes.size(), 1u);
+  EXPECT_EQ(deletes[0].name, "orphan");
+  EXPECT_TRUE(w_.client.Get(kube::resources::Nodes(), "", "static").ok());
+  EXPECT_TRUE(w_.client.Get(kube::resources::Nodes(), "", "held").ok());
 }
 
 TEST_F(GarbageCollectionTest, FreshInstanceWithoutANodeClaimIsLeftAlone) {

@@ -7,6 +7,7 @@
 #include "joinery/api/labels.h"
 #include "joinery/common/log.h"
 #include "joinery/common/status.h"
+#include "joinery/kube/fenced_client.h"
 #include "joinery/operator/metrics.h"
 #include "joinery/state/snapshot.h"
 
@@ -72,17 +73,29 @@ NodeClaimLifecycle::NodeClaimLifecycle(state::Cluster& cluster, kube::Client& cl
       clock_(clock),
       options_(options) {}
 
-absl::Status NodeClaimLifecycle::WriteStatus(const api::NodeClaim& nc) {
-  kube::Json status = api::ToJson(nc).value("status", kube::Json::object());
-  auto written = kube::UpdateWithRetry(
-      client_, kube::resources::NodeClaims(), "", nc.metadata.name,
-      [&](kube::Json& obj) -> absl::StatusOr<bool> {
-        if (obj.value("status", kube::Json::object()) == status) return false;
-        obj["status"] = status;
-        return true;
-      },
-      "status");
-  return written.status();
+absl::Status NodeClaimLifecycle::WriteStatus(api::NodeClaim& nc) {
+  // A compare-and-swap on the resourceVersion this reconcile started from (and its own writes
+  // since): a writer holding a stale copy, such as a deposed leader, fails with Conflict instead of
+  // overwriting what another wrote meanwhile.
+  kube::Json obj = api::ToJson(nc);
+  auto written = client_.Update(kube::resources::NodeClaims(), "", obj, "status");
+  if (!written.ok()) return written.status();
+  nc.metadata.resource_version =
+      written->value("metadata", kube::Json::object()).value("resourceVersion", "");
+  return absl::OkStatus();
+}
+
+absl::Status NodeClaimLifecycle::PatchMetadata(api::NodeClaim& nc, kube::Json metadata) {
+  // A merge patch that carries metadata.resourceVersion is conditional on it (Karpenter's
+  // MergeFromWithOptimisticLock): lists such as finalizers are replaced whole, so a patch built
+  // from a stale copy must not land.
+  metadata["resourceVersion"] = nc.metadata.resource_version;
+  auto patched = client_.Patch(kube::resources::NodeClaims(), "", nc.metadata.name,
+                               kube::PatchType::kMerge, {{"metadata", std::move(metadata)}});
+  if (!patched.ok()) return patched.status();
+  nc.metadata.resource_version =
+      patched->value("metadata", kube::Json::object()).value("resourceVersion", "");
+  return absl::OkStatus();
 }
 
 absl::Status NodeClaimLifecycle::DeleteNodeClaim(const api::NodeClaim& nc,
@@ -108,10 +121,18 @@ absl::StatusOr<Result> NodeClaimLifecycle::Reconcile(std::string_view key) {
   api::NodeClaim nc = *entry->typed;
   if (nc.metadata.deletion_timestamp) return Finalize(nc);
 
+  // Any write below that meets a Conflict means the copy this reconcile started from is stale (the
+  // cache trails our own writes, or another writer got there first): look again shortly.
+  const Result conflict_retry{absl::Seconds(1)};
   if (!HasFinalizer(nc.metadata, kTerminationFinalizer)) {
-    RETURN_IF_ERROR(kube::AddFinalizer(client_, kube::resources::NodeClaims(), "",
-                                       nc.metadata.name, kTerminationFinalizer));
-    nc.metadata.finalizers.push_back(kTerminationFinalizer);
+    // Added before anything is launched, so that no instance can outlive its NodeClaim.
+    std::vector<std::string> finalizers = nc.metadata.finalizers;
+    finalizers.push_back(kTerminationFinalizer);
+    absl::Status st = PatchMetadata(nc, {{"finalizers", finalizers}});
+    if (kube::IsConflict(st)) return conflict_retry;
+    if (kube::IsNotFound(st)) return Result{};
+    RETURN_IF_ERROR(st);
+    nc.metadata.finalizers = std::move(finalizers);
   }
 
   const api::NodeClaim before = nc;
@@ -141,17 +162,32 @@ absl::StatusOr<Result> NodeClaimLifecycle::Reconcile(std::string_view key) {
       RETURN_IF_ERROR(WriteStatus(nc));
       return Result{absl::Seconds(30)};
     }
-    bool deleted = false;
-    absl::Status st = Launch(nc, &deleted);
+    bool deleted = false, cloud_failed = false;
+    absl::Status st = Launch(nc, &deleted, &cloud_failed);
     if (deleted) return Result{};
+    if (kube::IsConflict(st)) return conflict_retry;
+    if (!st.ok() && !cloud_failed) return st;  // an API write failed: retried with backoff
     if (!st.ok()) {
+      log::Error(kLogger, "failed launching nodeclaim",
+                 {{"controller", "nodeclaim.lifecycle"},
+                  {"NodeClaim", {{"name", nc.metadata.name}}},
+                  {"error", std::string(st.message())}});
       api::SetCondition(conds, api::MakeCondition("Launched", "Unknown", "LaunchFailed",
                                     Truncate(std::string(st.message()), 300), gen),
                         now);
       api::SetCondition(conds, api::MakeCondition("Ready", "Unknown", "LaunchFailed", "", gen), now);
       (void)WriteStatus(nc);
-      return st;
+      // Retry with backoff (1 s doubling to 1 min, as Karpenter's lifecycle queue), but never past
+      // the launch timeout, which then deletes the NodeClaim on time.
+      absl::Duration backoff = NextLaunchBackoff(nc.metadata.uid);
+      if (created != absl::InfinitePast()) {
+        backoff = std::min(backoff, std::max(absl::Seconds(1),
+                                             created + options_.launch_timeout - now +
+                                                 absl::Milliseconds(100)));
+      }
+      return Result{backoff};
     }
+    ForgetLaunchBackoff(nc.metadata.uid);
   }
   if (!api::FindCondition(conds, "Launched") || !api::IsTrue(conds, "Launched")) {
     api::SetCondition(conds, api::MakeCondition("Launched", "True", "Launched", "", gen), now);
@@ -207,12 +243,15 @@ absl::StatusOr<Result> NodeClaimLifecycle::Reconcile(std::string_view key) {
   }
   if (api::ToJson(nc).value("status", kube::Json::object()) !=
       api::ToJson(before).value("status", kube::Json::object())) {
-    RETURN_IF_ERROR(WriteStatus(nc));
+    absl::Status st = WriteStatus(nc);
+    if (kube::IsConflict(st)) return conflict_retry;
+    if (kube::IsNotFound(st)) return Result{};
+    RETURN_IF_ERROR(st);
   }
   return result;
 }
 
-absl::Status NodeClaimLifecycle::Launch(api::NodeClaim& nc, bool* deleted) {
+absl::Status NodeClaimLifecycle::Launch(api::NodeClaim& nc, bool* deleted, bool* cloud_failed) {
   api::NodeClaim hydrated;
   bool cached = false;
   {
@@ -224,9 +263,27 @@ absl::Status NodeClaimLifecycle::Launch(api::NodeClaim& nc, bool* deleted) {
     }
   }
   if (!cached) {
+    // The cache may trail the API server: a NodeClaim that another replica (or this one, before a
+    // restart) launched already is never launched again. A quorum read settles it.
+    auto fresh = client_.Get(kube::resources::NodeClaims(), "", nc.metadata.name);
+    if (!fresh.ok()) {
+      if (kube::IsNotFound(fresh.status())) {
+        *deleted = true;
+        return absl::OkStatus();
+      }
+      return Annotate(fresh.status(), "reading nodeclaim before launch");
+    }
+    const kube::Json fresh_status = fresh->value("status", kube::Json::object());
+    if (!fresh_status.value("providerID", "").empty() ||
+        fresh->value("metadata", kube::Json::object()).value("uid", "") != nc.metadata.uid) {
+      return absl::AbortedError("nodeclaim changed since it was read (launched already)");
+    }
+    // The cloud provider's Create is idempotent per NodeClaim: an instance launched for it before
+    // (whose launch was never recorded) is returned rather than launched again.
     auto created = cloud_.Create(nc);
     if (!created.ok()) {
       const absl::Status& st = created.status();
+      if (kube::IsNotLeader(st)) return st;
       if (metrics_) metrics_->CloudProviderError("Create", st, Name());
       if (cloudprovider::IsInsufficientCapacity(st) ||
           st.code() == absl::StatusCode::kFailedPrecondition) {
@@ -244,6 +301,7 @@ absl::Status NodeClaimLifecycle::Launch(api::NodeClaim& nc, bool* deleted) {
         *deleted = true;
         return absl::OkStatus();
       }
+      *cloud_failed = true;
       return Annotate(st, "launching nodeclaim");
     }
     hydrated = *std::move(created);
@@ -258,12 +316,8 @@ absl::Status NodeClaimLifecycle::Launch(api::NodeClaim& nc, bool* deleted) {
       nc.metadata.labels[k] = v;
     }
   }
-  if (!labels.empty()) {
-    RETURN_IF_ERROR(client_
-                        .Patch(kube::resources::NodeClaims(), "", nc.metadata.name,
-                               kube::PatchType::kMerge, {{"metadata", {{"labels", labels}}}})
-                        .status());
-  }
+  absl::Status st;
+  if (!labels.empty()) st = PatchMetadata(nc, {{"labels", labels}});
   nc.status.provider_id = hydrated.status.provider_id;
   nc.status.image_id = hydrated.status.image_id;
   nc.status.capacity = hydrated.status.capacity;
@@ -271,7 +325,15 @@ absl::Status NodeClaimLifecycle::Launch(api::NodeClaim& nc, bool* deleted) {
   api::SetCondition(nc.status.conditions,
                     api::MakeCondition("Launched", "True", "Launched", "", nc.metadata.generation),
                     clock_.Now());
-  RETURN_IF_ERROR(WriteStatus(nc));
+  if (st.ok()) st = WriteStatus(nc);
+  if (kube::IsConflict(st)) return ResolveLaunchConflict(nc, hydrated);
+  if (kube::IsNotFound(st)) {
+    // Deleted while launching: the finalizer made it wait, so Finalize terminates the instance
+    // (the launch cache names it).
+    *deleted = true;
+    return absl::OkStatus();
+  }
+  RETURN_IF_ERROR(st);
   if (!cached && metrics_) metrics_->NodeClaimLaunched(nc.metadata.labels[std::string(api::kLabelNodePool)]);
   auto label = [&](std::string_view k) {
     auto it = nc.metadata.labels.find(k);
@@ -286,6 +348,44 @@ absl::Status NodeClaimLifecycle::Launch(api::NodeClaim& nc, bool* deleted) {
              {"capacity-type", label(api::kLabelCapacityType)},
              {"allocatable", api::ResourceListToJson(nc.status.allocatable)}});
   return absl::OkStatus();
+}
+
+absl::Status NodeClaimLifecycle::ResolveLaunchConflict(const api::NodeClaim& nc,
+                                                       const api::NodeClaim& hydrated) {
+  // The NodeClaim changed under this launch. If it records another instance now, ours is a
+  // duplicate (two writers launched for it): terminate ours. Otherwise keep it and write again.
+  auto fresh = client_.Get(kube::resources::NodeClaims(), "", nc.metadata.name);
+  if (!fresh.ok()) return kube::IsNotFound(fresh.status()) ? absl::OkStatus() : fresh.status();
+  std::string recorded = fresh->value("status", kube::Json::object()).value("providerID", "");
+  if (recorded.empty() || recorded == hydrated.status.provider_id) {
+    return absl::AbortedError("nodeclaim changed during launch; recording it again");
+  }
+  log::Warn(kLogger, "terminating duplicate instance: the nodeclaim records another",
+            {{"controller", "nodeclaim.lifecycle"},
+             {"NodeClaim", {{"name", nc.metadata.name}}},
+             {"provider-id", hydrated.status.provider_id},
+             {"recorded-provider-id", recorded}});
+  absl::Status st = cloud_.Delete(hydrated);
+  if (!st.ok() && !kube::IsNotFound(st)) {
+    // Garbage collection terminates it later: no NodeClaim holds its providerID.
+    return Annotate(st, "terminating duplicate instance");
+  }
+  std::lock_guard lock(mu_);
+  launched_.erase(nc.metadata.uid);
+  return absl::AbortedError("nodeclaim records another instance; duplicate terminated");
+}
+
+absl::Duration NodeClaimLifecycle::NextLaunchBackoff(const std::string& uid) {
+  std::lock_guard lock(mu_);
+  int& attempts = launch_failures_[uid];
+  absl::Duration d = absl::Seconds(1) * (int64_t{1} << std::min(attempts, 6));
+  ++attempts;
+  return std::min(d, absl::Minutes(1));
+}
+
+void NodeClaimLifecycle::ForgetLaunchBackoff(const std::string& uid) {
+  std::lock_guard lock(mu_);
+  launch_failures_.erase(uid);
 }
 
 bool NodeClaimLifecycle::HasUnregisteredTaint(const api::Node& node) {
@@ -490,6 +590,7 @@ absl::StatusOr<Result> NodeClaimLifecycle::Finalize(const api::NodeClaim& deleti
   {
     std::lock_guard lock(mu_);
     launched_.erase(nc.metadata.uid);
+    launch_failures_.erase(nc.metadata.uid);
   }
   if (metrics_) {
     auto it = nc.metadata.labels.find(api::kLabelNodePool);

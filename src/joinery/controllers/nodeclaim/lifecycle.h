@@ -2,11 +2,16 @@
 //
 // Reconcile(name), in Karpenter's order:
 //  - finalizer: adds karpenter.sh/termination so that deletion waits for the instance to go;
-//  - launch: CloudProvider::Create (once per NodeClaim uid: the result is cached so a failed status
-//    write cannot launch twice); resolved labels, providerID, imageID, capacity and allocatable are
-//    written back and Launched=True. Insufficient capacity or a node class that is not ready deletes
-//    the NodeClaim (its pods go back to pending and the next scheduling pass avoids the offering);
-//    other errors set Launched=Unknown/LaunchFailed and retry with backoff;
+//  - launch: only when a quorum read shows no providerID yet; CloudProvider::Create (idempotent per
+//    NodeClaim in the provider; the result is also cached by uid so a failed status write cannot
+//    launch twice); resolved labels, providerID, imageID, capacity and allocatable are written back
+//    and Launched=True. Every NodeClaim write is conditional on the resourceVersion the reconcile
+//    started from (a stale writer gets Conflict and looks again); when the status write of a launch
+//    finds the NodeClaim recording another instance, this launch's instance is terminated as a
+//    duplicate. Insufficient capacity or a node class that is not ready deletes the NodeClaim (its
+//    pods go back to pending and the next scheduling pass avoids the offering); other errors set
+//    Launched=Unknown/LaunchFailed and retry with backoff (1 s doubling to 1 min), never past the
+//    launch timeout;
 //  - registration: when a Node with the providerID joins, the NodeClaim's labels, annotations,
 //    taints and startup taints are synced onto it, the karpenter.sh/unregistered taint is removed,
 //    the Node gets the termination finalizer, an owner reference to the NodeClaim and the label
@@ -55,14 +60,21 @@ class NodeClaimLifecycle final : public Reconciler {
 
  private:
   absl::StatusOr<Result> Finalize(const api::NodeClaim& nc);
-  absl::Status Launch(api::NodeClaim& nc, bool* deleted);
+  // *cloud_failed: the error came from the cloud provider's Create (not from an API write).
+  absl::Status Launch(api::NodeClaim& nc, bool* deleted, bool* cloud_failed);
   absl::Status Register(api::NodeClaim& nc, const api::Node& node);
   // A Registered NodeClaim's Node that carries karpenter.sh/unregistered again gets it removed.
   static bool HasUnregisteredTaint(const api::Node& node);
   absl::Status RemoveUnregisteredTaint(const api::NodeClaim& nc, const api::Node& node);
   void Initialize(api::NodeClaim& nc, const api::Node& node);
   absl::Status DeleteNodeClaim(const api::NodeClaim& nc, std::string_view reason);
-  absl::Status WriteStatus(const api::NodeClaim& nc);
+  // NodeClaim writes conditional on nc.metadata.resource_version (kAborted on Conflict), which
+  // they advance on success.
+  absl::Status WriteStatus(api::NodeClaim& nc);
+  absl::Status PatchMetadata(api::NodeClaim& nc, kube::Json metadata);
+  absl::Status ResolveLaunchConflict(const api::NodeClaim& nc, const api::NodeClaim& hydrated);
+  absl::Duration NextLaunchBackoff(const std::string& uid);
+  void ForgetLaunchBackoff(const std::string& uid);
 
   state::Cluster& cluster_;
   kube::Client& client_;
@@ -73,6 +85,7 @@ class NodeClaimLifecycle final : public Reconciler {
   LifecycleOptions options_;
   std::mutex mu_;
   std::map<std::string, api::NodeClaim> launched_;  // by NodeClaim uid
+  std::map<std::string, int> launch_failures_;      // by NodeClaim uid: failed launches in a row
 };
 
 kube::ObjectRef NodeClaimRef(const api::NodeClaim& nc);

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include "joinery/api/json.h"
+#include "joinery/cloudprovider/fenced_cloud_provider.h"
+#include "joinery/kube/fenced_client.h"
 #include "joinery/cloudprovider/simulated/test_util.h"
 #include "joinery/controllers/testing_cloud_provider.h"
 
@@ -135,8 +137,8 @@ TEST_F(LifecycleTest, LaunchWritesProviderIdCapacityAllocatableAndLaunched) {
 
 TEST_F(LifecycleTest, LaunchesOnceEvenIfTheStatusWriteFails) {
   CreateNodeClaim(/*with_finalizer=*/true);
-  // Both status writes of the first pass fail (the launch result's and the LaunchFailed one).
-  w_.client.InjectError("update", "nodeclaims", kube::FakeClient::Unavailable("etcd timeout"), 2);
+  // The status write that records the launch fails.
+  w_.client.InjectError("update", "nodeclaims", kube::FakeClient::Unavailable("etcd timeout"), 1);
   auto first = Reconcile();
   EXPECT_FALSE(first.ok());
   ASSERT_THAT(w_.cloud.Creates(), SizeIs(1));
@@ -153,7 +155,7 @@ TEST_F(LifecycleTest, LaunchesOnceEvenIfTheStatusWriteFails) {
 
 TEST_F(LifecycleTest, DeletionTerminatesAnInstanceWhoseLaunchWasNeverRecorded) {
   CreateNodeClaim(/*with_finalizer=*/true);
-  w_.client.InjectError("update", "nodeclaims", kube::FakeClient::Unavailable("etcd timeout"), 2);
+  w_.client.InjectError("update", "nodeclaims", kube::FakeClient::Unavailable("etcd timeout"), 1);
   EXPECT_FALSE(Reconcile().ok());
   ASSERT_THAT(w_.cloud.Creates(), SizeIs(1));
   ASSERT_EQ(w_.NodeClaim(kName).value("status", Json::object()).value("providerID", ""), "");
@@ -201,9 +203,10 @@ TEST_F(LifecycleTest, OtherLaunchErrorsSetLaunchedUnknownAndAreRetried) {
   CreateNodeClaim();
   w_.cloud.FailNextCreate(absl::UnavailableError("RequestLimitExceeded"));
   auto r = Reconcile();
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(std::string(r.status().message()), HasSubstr("RequestLimitExceeded"));
+  // Retried by the lifecycle's own backoff (1 s doubling), which knows the launch timeout.
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_TRUE(r->requeue_after.has_value());
+  EXPECT_EQ(*r->requeue_after, absl::Seconds(1));
   Json nc = w_.NodeClaim(kName);
   EXPECT_FALSE(nc["metadata"].contains("deletionTimestamp"));
   Json launched = Condition(nc, "Launched");
@@ -235,12 +238,96 @@ TEST_F(LifecycleTest, NodeClaimOfAMissingNodePoolIsNotLaunched) {
 TEST_F(LifecycleTest, LaunchTimeoutDeletesTheNodeClaim) {
   CreateNodeClaim();
   w_.cloud.FailNextCreate(absl::UnavailableError("throttled"));
-  EXPECT_FALSE(Reconcile().ok());
+  auto r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->requeue_after, absl::Seconds(1));
   w_.clock.Advance(absl::Minutes(6));
   ASSERT_TRUE(Reconcile().ok());
   EXPECT_TRUE(w_.NodeClaim(kName)["metadata"].contains("deletionTimestamp"));
   EXPECT_THAT(w_.events.EventsWithReason("LaunchTimeout"), SizeIs(1));
   EXPECT_THAT(w_.cloud.Creates(), SizeIs(1));
+}
+
+TEST_F(LifecycleTest, FailingLaunchesBackOffButNeverPastTheLaunchTimeout) {
+  CreateNodeClaim();
+  std::vector<absl::Duration> waits;
+  absl::Duration elapsed;
+  for (int i = 0; i < 12; ++i) {
+    w_.cloud.FailNextCreate(absl::InvalidArgumentError("no instance type satisfies requirements"));
+    auto r = Reconcile();
+    ASSERT_TRUE(r.ok()) << r.status();
+    if (!r->requeue_after) break;  // deleted
+    Json nc = w_.NodeClaim(kName);
+    if (nc.is_null() || nc["metadata"].contains("deletionTimestamp")) break;
+    waits.push_back(*r->requeue_after);
+    w_.clock.Advance(*r->requeue_after);
+    elapsed += *r->requeue_after;
+  }
+  ASSERT_GE(waits.size(), 7u);
+  EXPECT_EQ(waits[0], absl::Seconds(1));
+  EXPECT_EQ(waits[1], absl::Seconds(2));
+  EXPECT_EQ(waits[2], absl::Seconds(4));
+  EXPECT_EQ(waits[6], absl::Minutes(1));  // capped
+  // The last retry lands just after the 5-minute timeout, which deletes the NodeClaim.
+  EXPECT_GT(elapsed, absl::Minutes(5));
+  EXPECT_LT(elapsed, absl::Minutes(5) + absl::Seconds(2));
+  EXPECT_TRUE(w_.NodeClaim(kName)["metadata"].contains("deletionTimestamp"));
+  EXPECT_THAT(w_.events.EventsWithReason("LaunchTimeout"), SizeIs(1));
+  EXPECT_EQ(w_.cloud.Creates().size(), waits.size());
+}
+
+TEST_F(LifecycleTest, AStaleWriterIsRefusedAndItsDuplicateInstanceTerminated) {
+  CreateNodeClaim(/*with_finalizer=*/true);
+  // While this launch is in flight, another replica (the new leader) launches and records its own
+  // instance for the same NodeClaim.
+  const std::string theirs = "aws:///us-east-1b/i-0aaaaaaaaaaaaaaaa";
+  w_.cloud.OnNextCreate([&] {
+    auto updated = kube::UpdateWithRetry(
+        w_.client, kube::resources::NodeClaims(), "", kName,
+        [&](Json& obj) -> absl::StatusOr<bool> {
+          obj["status"]["providerID"] = theirs;
+          return true;
+        },
+        "status");
+    ASSERT_TRUE(updated.ok()) << updated.status();
+  });
+  auto r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->requeue_after, absl::Seconds(1));  // looks again at the fresh copy
+  // Theirs stands; ours was launched and then terminated as a duplicate.
+  EXPECT_EQ(w_.NodeClaim(kName)["status"]["providerID"], theirs);
+  ASSERT_THAT(w_.cloud.Creates(), SizeIs(1));
+  ASSERT_THAT(w_.cloud.Deletes(), SizeIs(1));
+  EXPECT_NE(w_.cloud.Deletes()[0], theirs);
+  EXPECT_FALSE(w_.cloud.HasInstance(w_.cloud.Deletes()[0]));
+  // The next pass works from the copy that records theirs: no new launch, no overwrite.
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_THAT(w_.cloud.Creates(), SizeIs(1));
+  EXPECT_EQ(w_.NodeClaim(kName)["status"]["providerID"], theirs);
+}
+
+TEST_F(LifecycleTest, AStaleCacheDoesNotLaunchARecordedNodeClaimAgain) {
+  std::string id = Launch();
+  ASSERT_THAT(w_.cloud.Creates(), SizeIs(1));
+  // A new replica's lifecycle (empty launch cache) does not launch it again.
+  NodeClaimLifecycle fresh_replica(w_.cluster, w_.client, w_.cloud, w_.events, nullptr, w_.clock);
+  ASSERT_TRUE(w_.CaughtUp());
+  auto r = fresh_replica.Reconcile(kName);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(w_.cloud.Creates(), SizeIs(1));
+  EXPECT_EQ(w_.NodeClaim(kName)["status"]["providerID"], id);
+}
+
+TEST_F(LifecycleTest, NotTheLeaderLaunchesNothing) {
+  CreateNodeClaim(/*with_finalizer=*/true);
+  kube::FencedClient fenced(w_.client, [] { return false; });
+  cloudprovider::FencedCloudProvider fenced_cloud(w_.cloud, [] { return false; });
+  NodeClaimLifecycle deposed(w_.cluster, fenced, fenced_cloud, w_.events, nullptr, w_.clock);
+  auto r = deposed.Reconcile(kName);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(kube::IsNotLeader(r.status())) << r.status();
+  EXPECT_THAT(w_.cloud.Creates(), IsEmpty());
+  EXPECT_EQ(w_.NodeClaim(kName).value("status", Json::object()).value("providerID", ""), "");
 }
 
 TEST_F(LifecycleTest, RegistrationSyncsTheNodeAndSetsRegistered) {
