@@ -9,7 +9,9 @@
 #   scripts/local-cluster.sh down DIR               stop everything and delete the state; idempotent
 #   scripts/local-cluster.sh env DIR                print sourceable export lines
 #   scripts/local-cluster.sh status DIR             exit 0 when every component is running and ready
-#   scripts/local-cluster.sh restart-apiserver DIR  restart kube-apiserver (same port, same etcd),
+#   scripts/local-cluster.sh restart-apiserver DIR [DOWN]
+#                                                   restart kube-apiserver (same port, same etcd),
+#                                                    down for DOWN seconds (default 0: at once),
 #                                                    then the scheduler and controller manager
 #
 # Files written in DIR (see docs/local-cluster.md):
@@ -453,6 +455,10 @@ cmd_restart_apiserver() {
   . "$DIR/bin.env"
   local t0=$SECONDS i
   stop_component kube-apiserver
+  if [ "$DOWN_SECONDS" -gt 0 ]; then
+    log "kube-apiserver stopped; down for ${DOWN_SECONDS}s"
+    sleep "$DOWN_SECONDS"
+  fi
   # The old socket may linger for a moment; the same port must be reused so clients reconnect.
   for ((i = 0; i < 100; i++)); do port_in_use "$APISERVER_PORT" || break; sleep 0.1; done
   start_apiserver
@@ -472,6 +478,12 @@ cmd_restart_apiserver() {
   log "kube-apiserver restarted in $((SECONDS - t0))s on port $APISERVER_PORT"
 }
 
+DOWN_SECONDS=0
+if [ "${1:-}" = restart-apiserver ] && [ $# -eq 3 ]; then
+  [[ "$3" =~ ^[0-9]+$ ]] || usage
+  DOWN_SECONDS="$3"
+  set -- "$1" "$2"
+fi
 [ $# -eq 2 ] || usage
 DIR="$(realpath -m "$2")"
 case "$1" in

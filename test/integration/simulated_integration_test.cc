@@ -2,7 +2,7 @@
 // API server, scheduler and controller manager of the local cluster: the EC2NodeClass CRD accepts
 // the status the reconciler writes, a launched instance registers as a Node the API server accepts,
 // kube-scheduler binds a pod to it, the kubelet renews the node Lease and marks the pod Running,
-// and deleting the instance deletes the Node.
+// and deleting the instance deletes the Node. The instance is a ConfigMap in kube-system.
 #include <gtest/gtest.h>
 
 #include <memory>
@@ -104,7 +104,6 @@ TEST_F(SimulatedIntegrationTest, LaunchedInstanceRunsPodsScheduledByKubeSchedule
        .seed = static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()))});
   SimulatedKubelet kubelet(client(), RealClock(),
                            {.sync_interval = absl::Milliseconds(200)});
-  provider.Start();
   kubelet.Start();
 
   api::NodeClaim claim;
@@ -118,12 +117,13 @@ TEST_F(SimulatedIntegrationTest, LaunchedInstanceRunsPodsScheduledByKubeSchedule
   ASSERT_TRUE(launched.ok()) << launched.status();
   EXPECT_EQ(launched->metadata.labels.at("node.kubernetes.io/instance-type"), "m5.large");
 
-  std::string node_name;
+  // The instance exists at once (an object in kube-system); the kubelet registers its Node.
+  auto got = provider.Get(launched->status.provider_id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  const std::string node_name = got->status.node_name;
+  ASSERT_FALSE(node_name.empty());
   ASSERT_TRUE(PollUntil([&] {
-    auto got = provider.Get(launched->status.provider_id);
-    if (!got.ok() || got->status.node_name.empty()) return false;
-    node_name = got->status.node_name;
-    return true;
+    return client().Get(kube::resources::Nodes(), "", node_name).ok();
   })) << "the Node never registered";
 
   // Karpenter's registration removes the unregistered taint; do it here so the pod can land.
@@ -170,7 +170,6 @@ TEST_F(SimulatedIntegrationTest, LaunchedInstanceRunsPodsScheduledByKubeSchedule
   }));
   EXPECT_EQ(provider.Delete(hydrated).code(), absl::StatusCode::kNotFound);
   kubelet.Stop();
-  provider.Stop();
   (void)client().Delete(kube::resources::EC2NodeClasses(), "", nc_name);
 }
 
