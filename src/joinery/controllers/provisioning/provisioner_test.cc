@@ -389,6 +389,62 @@ TEST_F(ProvisionerTest, TriggerRunsABatchedPass) {
   batched.Stop();
 }
 
+// The in-flight NodeClaim of a first pass, with its Launched condition set to `status`/`reason`
+// as the lifecycle controller would.
+void SetLaunched(testing::TestWorld& w, const std::string& name, std::string_view status,
+                 std::string_view reason) {
+  Json nc = w.NodeClaim(name);
+  ASSERT_FALSE(nc.is_null()) << name;
+  nc["status"]["conditions"] = Json::array(
+      {{{"type", "Launched"}, {"status", status}, {"reason", reason}, {"message", "it failed"},
+        {"lastTransitionTime", "2026-12-01T00:00:00Z"}}});
+  ASSERT_TRUE(w.client.Add(kube::resources::NodeClaims(), "", nc).ok());
+  ASSERT_TRUE(w.CaughtUp());
+}
+
+TEST_F(ProvisionerTest, NoNominationOntoANodeClaimThatCannotLaunch) {
+  struct Case {
+    std::string_view status, reason;
+  };
+  for (Case c : {Case{"Unknown", "LaunchFailed"}, Case{"False", "NodePoolNotFound"}}) {
+    SCOPED_TRACE(::testing::Message() << c.status << "/" << c.reason);
+    testing::TestWorld w;
+    Provisioner provisioner{w.cluster, w.client, w.cloud, w.events, nullptr, {}};
+    for (const auto& [r, obj] : std::vector<std::pair<const kube::Resource*, Json>>{
+             {&kube::resources::NodePools(), TrainiumNodePool()},
+             {&kube::resources::EC2NodeClasses(), TrainiumNodeClass()},
+             {&kube::resources::Pods(), VllmPod()}}) {
+      ASSERT_TRUE(w.client.Add(*r, obj["metadata"].value("namespace", ""), obj).ok());
+    }
+    ASSERT_TRUE(w.Start());
+    ASSERT_TRUE(w.CaughtUp());
+    auto first = provisioner.Schedule();
+    ASSERT_TRUE(first.ok()) << first.status();
+    ASSERT_THAT(first->created, SizeIs(1));
+    const std::string failing = first->created[0];
+    SetLaunched(w, failing, c.status, c.reason);
+    w.events.Clear();
+
+    // The failing NodeClaim is no capacity: the pod is planned onto a new one and nominated there.
+    auto second = provisioner.Schedule();
+    ASSERT_TRUE(second.ok()) << second.status();
+    EXPECT_THAT(second->plan.existing_nodes, IsEmpty());
+    ASSERT_THAT(second->created, SizeIs(1));
+    EXPECT_NE(second->created[0], failing);
+    auto nominated = w.events.EventsWithReason("Nominated");
+    ASSERT_THAT(nominated, SizeIs(1));
+    EXPECT_EQ(nominated[0].message, "Pod should schedule on: nodeclaim/" + second->created[0]);
+
+    // While that one is merely launching (Launched=Unknown without LaunchFailed), it is capacity.
+    SetLaunched(w, second->created[0], "Unknown", "");
+    auto third = provisioner.Schedule();
+    ASSERT_TRUE(third.ok()) << third.status();
+    EXPECT_THAT(third->created, IsEmpty());
+    ASSERT_THAT(third->plan.existing_nodes, SizeIs(1));
+    EXPECT_EQ(third->plan.existing_nodes[0].name, second->created[0]);
+  }
+}
+
 TEST(NodePoolHashTest, ChangesWithTheTemplateButNotTheRequirements) {
   auto pool = api::NodePoolFromJson(TrainiumNodePool());
   ASSERT_TRUE(pool.ok()) << pool.status();
