@@ -6,6 +6,7 @@
 #include <set>
 #include <string_view>
 
+#include "joinery/api/conditions.h"
 #include "joinery/api/labels.h"
 #include "joinery/common/strings.h"
 #include "joinery/scheduling/requirements.h"
@@ -157,6 +158,13 @@ bool Deleting(const api::Node& node, const api::NodeClaim* claim) {
 
 }  // namespace
 
+bool CannotLaunch(const api::NodeClaim& claim) {
+  const api::Condition* launched = api::FindCondition(claim.status.conditions, "Launched");
+  if (launched == nullptr) return false;
+  return launched->status == "False" ||
+         (launched->status == "Unknown" && launched->reason == "LaunchFailed");
+}
+
 bool IsCurrentlyReschedulable(const api::Pod& pod,
                               const std::vector<const api::PodDisruptionBudget*>& budgets) {
   const bool terminating = pod.metadata.deletion_timestamp.has_value();
@@ -244,6 +252,8 @@ solver::Snapshot Build(const Objects& objects, Inputs in, std::vector<std::strin
   }
   for (const api::NodeClaim* c : claims) {
     if (matched.contains(c) || c->metadata.deletion_timestamp.has_value()) continue;
+    // No pod is bound to a NodeClaim without a Node, so skipping one leaves no pod to place again.
+    if (CannotLaunch(*c)) continue;
     snap.node_claims.push_back(InFlightView(*c));
   }
   std::vector<api::Pod> rescheduled;

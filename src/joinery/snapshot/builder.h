@@ -25,6 +25,12 @@
 //   karpenter.sh/do-not-disrupt annotation and not held by a fully blocking PodDisruptionBudget
 //   (maxUnavailable 0 or "0%", minAvailable "100%", or more than one budget on the pod).
 //   (Without a clock, a duration-valued do-not-disrupt annotation counts as active.)
+// - An in-flight NodeClaim that cannot launch, whose Launched condition is False (e.g.
+//   NodePoolNotFound) or Unknown with reason LaunchFailed (the cloud provider's Create keeps
+//   failing), is not capacity: the lifecycle controller retries it until the launch timeout, but
+//   no pod is promised to it, so pending pods are planned onto new capacity instead. (Karpenter
+//   deletes a NodeClaim whose launch fails for want of capacity, so its cluster state never counts
+//   one.) No pod is bound to it, so none is placed again.
 // - A DaemonSet is weighed by its newest running pod when it has one (with the template's
 //   required node affinity, which the DaemonSet controller rewrites on each pod), else by its
 //   template, as Karpenter does.
@@ -87,13 +93,17 @@ solver::ExistingNode NodeView(const api::Node& node, const api::NodeClaim* claim
 bool IsCurrentlyReschedulable(const api::Pod& pod,
                               const std::vector<const api::PodDisruptionBudget*>& budgets);
 
+// Whether an in-flight NodeClaim cannot launch (the rule above): Launched=False, or
+// Launched=Unknown with reason LaunchFailed.
+bool CannotLaunch(const api::NodeClaim& claim);
+
 // How the scheduler sees an in-flight NodeClaim (no Node yet): its taints without the ephemeral
 // and startup ones.
 api::NodeClaim InFlightView(const api::NodeClaim& claim);
 
 // The snapshot: `in` plus existing nodes (with their running pods), in-flight NodeClaims (not
-// deleting), DaemonSets and the storage objects. Bound pods whose Node is not among the objects
-// are left out, each with a line in `warnings` when it is not null.
+// deleting, not failing to launch), DaemonSets and the storage objects. Bound pods whose Node is
+// not among the objects are left out, each with a line in `warnings` when it is not null.
 solver::Snapshot Build(const Objects& objects, Inputs in, std::vector<std::string>* warnings);
 
 }  // namespace joinery::snapshot

@@ -147,6 +147,42 @@ TEST(Build, MatchesNodeClaimsToNodesAndKeepsTheRestInFlight) {
                                     "input; ignoring it"));
 }
 
+TEST(Build, NodeClaimsThatCannotLaunchAreNotCapacity) {
+  auto claim = [](std::string name, std::string status, std::string reason) {
+    api::NodeClaim c;
+    c.metadata.name = std::move(name);
+    if (!status.empty()) {
+      c.status.conditions.push_back(
+          {.type = "Launched", .status = std::move(status), .reason = std::move(reason)});
+    }
+    return c;
+  };
+  api::NodeClaim fresh = claim("a-fresh", "", "");  // the provisioner's own, not reconciled yet
+  api::NodeClaim launching = claim("b-launching", "Unknown", "");
+  api::NodeClaim launched = claim("c-launched", "True", "Launched");
+  api::NodeClaim no_pool = claim("d-no-pool", "False", "NodePoolNotFound");
+  api::NodeClaim failing = claim("e-failing", "Unknown", "LaunchFailed");
+  EXPECT_FALSE(CannotLaunch(fresh));
+  EXPECT_FALSE(CannotLaunch(launching));
+  EXPECT_FALSE(CannotLaunch(launched));
+  EXPECT_TRUE(CannotLaunch(no_pool));
+  EXPECT_TRUE(CannotLaunch(failing));
+
+  api::Pod pending;
+  pending.metadata = {.name = "web", .namespace_ = "default"};
+  Objects objects;
+  objects.node_claims = {&failing, &no_pool, &launched, &launching, &fresh};
+  Inputs in;
+  in.pending = {pending};
+  solver::Snapshot snap = Build(objects, std::move(in), nullptr);
+  std::vector<std::string> names;
+  for (const auto& c : snap.node_claims) names.push_back(c.metadata.name);
+  EXPECT_THAT(names, ElementsAre("a-fresh", "b-launching", "c-launched"));
+  // Nothing was bound to the skipped claims: only the pending pod is to be placed.
+  ASSERT_THAT(snap.pods, SizeIs(1));
+  EXPECT_EQ(snap.pods[0].metadata.name, "web");
+}
+
 TEST(Build, APendingPodSeenBoundMeanwhileIsNotPlacedAgain) {
   // The provisioner read the pod while it was pending; by the time it read the node's pods,
   // kube-scheduler had bound it. It must not be planned (and counted) a second time.

@@ -40,6 +40,68 @@ std::vector<std::string> NodeClassZones(const kube::Json& raw) {
   return {zones.begin(), zones.end()};
 }
 
+// Lenient reads of an object that did not decode: whatever has the wrong type reads as absent.
+const kube::Json* Member(const kube::Json& j, std::string_view key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  return it == j.end() ? nullptr : &*it;
+}
+std::string StringAt(const kube::Json& j, std::string_view key) {
+  const kube::Json* v = Member(j, key);
+  return v != nullptr && v->is_string() ? v->get<std::string>() : std::string();
+}
+const kube::Json& ObjectAt(const kube::Json& j, std::string_view key) {
+  static const kube::Json kEmpty = kube::Json::object();
+  const kube::Json* v = Member(j, key);
+  return v != nullptr && v->is_object() ? *v : kEmpty;
+}
+const kube::Json& ArrayAt(const kube::Json& j, std::string_view key) {
+  static const kube::Json kEmpty = kube::Json::array();
+  const kube::Json* v = Member(j, key);
+  return v != nullptr && v->is_array() ? *v : kEmpty;
+}
+
+// IsProvisionable (snapshot/builder.h) read from the API server's JSON, for a pod that did not
+// decode: kube-scheduler marked it Unschedulable and nothing else disqualifies it, so it is a pod
+// Karpenter would provision for, which the provisioner has to report rather than drop.
+bool LooksProvisionable(const kube::Json& pod) {
+  const kube::Json& meta = ObjectAt(pod, "metadata");
+  const kube::Json& spec = ObjectAt(pod, "spec");
+  const kube::Json& status = ObjectAt(pod, "status");
+  if (!StringAt(spec, "nodeName").empty() || Member(meta, "deletionTimestamp") != nullptr) {
+    return false;
+  }
+  const std::string phase = StringAt(status, "phase");
+  if (phase == "Succeeded" || phase == "Failed") return false;
+  if (Member(ObjectAt(meta, "annotations"), "kubernetes.io/config.mirror") != nullptr) return false;
+  for (const auto& o : ArrayAt(meta, "ownerReferences")) {
+    if (StringAt(o, "kind") == "DaemonSet") return false;
+  }
+  for (const auto& c : ArrayAt(status, "conditions")) {
+    if (StringAt(c, "type") == "PodScheduled" && StringAt(c, "status") == "False" &&
+        StringAt(c, "reason") == "Unschedulable") {
+      return true;
+    }
+  }
+  return false;
+}
+
+kube::ObjectRef PodRef(const kube::Json& raw) {
+  const kube::Json& meta = ObjectAt(raw, "metadata");
+  kube::ObjectRef ref;
+  ref.kind = "Pod";
+  ref.api_version = "v1";
+  ref.ns = StringAt(meta, "namespace");
+  ref.name = StringAt(meta, "name");
+  ref.uid = StringAt(meta, "uid");
+  return ref;
+}
+
+// What the provisioner remembers a pod by between passes.
+std::string PodIdentity(const kube::ObjectRef& pod) {
+  return pod.uid.empty() ? StrCat(pod.ns, "/", pod.name) : pod.uid;
+}
+
 kube::ObjectRef PodRef(const api::Pod& p) {
   kube::ObjectRef ref;
   ref.kind = "Pod";
@@ -189,8 +251,25 @@ absl::StatusOr<ProvisionResult> Provisioner::Schedule() {
   if (!cluster_.Synced()) return absl::UnavailableError("cluster state is not synced yet");
   ProvisionResult result;
   state::SnapshotInputs in;
+  // Pods reported before that are gone or bound now are forgotten: the memory of logged reasons
+  // holds only pods that are still pending.
+  std::erase_if(reported_, [&](const auto& kv) {
+    const Reported& r = kv.second;
+    auto e = cluster_.Pod(r.key);
+    if (!e) return true;
+    kube::ObjectRef now = PodRef(*e->raw);
+    return PodIdentity(now) != kv.first || !StringAt(ObjectAt(*e->raw, "spec"), "nodeName").empty();
+  });
   for (const auto& e : cluster_.Pods()) {
-    if (e.typed && state::IsProvisionable(*e.typed)) in.pending.push_back(*e.typed);
+    if (e.typed) {
+      if (state::IsProvisionable(*e.typed)) in.pending.push_back(*e.typed);
+      continue;
+    }
+    // A pod that does not decode (e.g. a request beyond the quantity range) cannot be placed; one
+    // kube-scheduler gave up on is told why it gets no capacity.
+    if (LooksProvisionable(*e.raw)) {
+      ReportUnschedulable(PodRef(*e.raw), "ignoring pod", StrCat("ignoring pod, ", e.error));
+    }
   }
   result.pending_pods = static_cast<int>(in.pending.size());
   if (metrics_) metrics_->SetPodsPending(result.pending_pods);
@@ -283,8 +362,7 @@ absl::StatusOr<ProvisionResult> Provisioner::Schedule() {
   }
   for (const auto& u : plan.unschedulable) {
     if (auto it = pods_by_key.find(u.pod); it != pods_by_key.end()) {
-      events_.Publish(PodRef(*it->second), kube::EventType::kWarning, "FailedScheduling",
-                      StrCat("Failed to schedule pod, ", u.reason));
+      ReportUnschedulable(PodRef(*it->second), "could not schedule pod", u.reason);
     }
   }
   log::Info(kLogger, "computed new nodeclaim(s) to fit pod(s)",
@@ -295,6 +373,24 @@ absl::StatusOr<ProvisionResult> Provisioner::Schedule() {
              {"duration", StrCat(absl::FormatDuration(absl::Now() - start))}});
   result.plan = std::move(plan);
   return result;
+}
+
+void Provisioner::ReportUnschedulable(const kube::ObjectRef& pod, std::string_view message,
+                                      const std::string& why) {
+  // The event goes out on every pass (the recorder suppresses repeats, and a pod's events expire);
+  // the log line only when the pod or its reason is new.
+  events_.Publish(pod, kube::EventType::kWarning, "FailedScheduling",
+                  StrCat("Failed to schedule pod, ", why));
+  auto [it, added] =
+      reported_.try_emplace(PodIdentity(pod), Reported{StrCat(pod.ns, "/", pod.name), why});
+  if (!added) {
+    if (it->second.reason == why) return;
+    it->second.reason = why;
+  }
+  log::Warn(kLogger, message,
+            {{"controller", "provisioner"},
+             {"Pod", {{"name", pod.name}, {"namespace", pod.ns}}},
+             {"error", why}});
 }
 
 absl::StatusOr<std::string> Provisioner::CreateNodeClaim(const solver::PlannedNodeClaim& planned,

@@ -7,7 +7,11 @@
 // the cluster view go into the same solver `joinery simulate` uses; each planned NodeClaim is
 // created as `<nodepool>-<suffix>` with an owner reference to its NodePool, its requirements,
 // resource requests and the NodePool hash annotation; pods get `Nominated` events, and pods that
-// cannot be placed get `FailedScheduling` events with the solver's (Karpenter's) reason. While
+// cannot be placed get `FailedScheduling` events with the solver's (Karpenter's) reason and a
+// warning log line ("could not schedule pod", once per pod and reason). A pod kube-scheduler
+// marked Unschedulable that does not decode (e.g. a request beyond the quantity range) is not
+// dropped silently either: it gets a FailedScheduling event ("ignoring pod, <decode error>") and
+// an "ignoring pod" warning, once per pod and reason. While
 // provisionable pods remain, a pass also runs every 10 s without a trigger (as Karpenter re-queues
 // them), so that capacity errors and limit changes are retried.
 //
@@ -16,8 +20,10 @@
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -73,6 +79,10 @@ class Provisioner {
   void Loop();
   absl::StatusOr<std::string> CreateNodeClaim(const solver::PlannedNodeClaim& planned,
                                               const api::NodePool& pool);
+  // A FailedScheduling event on `pod` saying `why`, and a warning log line (`message`, with the
+  // pod and `why` as its error) the first time a pod is reported with that reason.
+  void ReportUnschedulable(const kube::ObjectRef& pod, std::string_view message,
+                           const std::string& why);
 
   state::Cluster& cluster_;
   kube::Client& client_;
@@ -86,6 +96,14 @@ class Provisioner {
   std::shared_ptr<const cloudprovider::InstanceTypes> prepared_for_;
   std::shared_ptr<const solver::PreparedInstanceTypes> prepared_;
   int catalog_preparations_ = 0;
+  // The reason each pod was last logged with, by uid, so that a pod kept from capacity is logged
+  // once per reason rather than on every pass. Pruned each pass of pods that are bound or gone, so
+  // it never holds more than the cluster's unbound pods. Only Schedule() touches it.
+  struct Reported {
+    std::string key;  // "namespace/name", to find the pod in the cluster view
+    std::string reason;
+  };
+  std::map<std::string, Reported, std::less<>> reported_;
 
   std::mutex mu_;
   std::condition_variable cv_;

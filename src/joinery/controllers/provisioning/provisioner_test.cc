@@ -3,9 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <mutex>
 #include <regex>
 
 #include "joinery/api/json.h"
+#include "joinery/common/log.h"
 #include "joinery/controllers/testing_cloud_provider.h"
 
 namespace joinery::controllers {
@@ -387,6 +389,192 @@ TEST_F(ProvisionerTest, TriggerRunsABatchedPass) {
   batched.Trigger();
   EXPECT_TRUE(testing::Eventually([&] { return NodeClaims().size() == 1; }));
   batched.Stop();
+}
+
+// Captures the log lines written while it lives (as parsed JSON objects).
+class LogCapture {
+ public:
+  LogCapture() {
+    log::SetSink([this](std::string_view line) {
+      std::lock_guard lock(mu_);
+      lines_.push_back(Json::parse(line));
+    });
+  }
+  ~LogCapture() { log::SetSink(nullptr); }
+  // The lines with this message.
+  std::vector<Json> With(std::string_view message) const {
+    std::lock_guard lock(mu_);
+    std::vector<Json> out;
+    for (const auto& l : lines_) {
+      if (l.value("message", "") == message) out.push_back(l);
+    }
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Json> lines_;
+};
+
+TEST_F(ProvisionerTest, PodWhoseRequestsOverflowTheQuantityRangeGetsAnEventAndOneLogLine) {
+  LogCapture logs;
+  Json huge_cpu = VllmPod("huge-cpu");
+  huge_cpu["spec"]["containers"][0]["resources"]["requests"]["cpu"] = "99999999999999999999999";
+  Json huge_memory = VllmPod("huge-memory");
+  huge_memory["spec"]["containers"][0]["resources"]["limits"]["memory"] = "100Ei";
+  huge_memory["spec"]["containers"][0]["resources"]["requests"]["memory"] = "100Ei";
+  // Not marked Unschedulable by kube-scheduler: not the provisioner's to report.
+  Json unseen = huge_cpu;
+  unseen["metadata"]["name"] = "unseen";
+  unseen["status"].erase("conditions");
+  Seed({{&kube::resources::NodePools(), TrainiumNodePool()},
+        {&kube::resources::EC2NodeClasses(), TrainiumNodeClass()},
+        {&kube::resources::Pods(), VllmPod("mistral-0")},
+        {&kube::resources::Pods(), huge_cpu},
+        {&kube::resources::Pods(), huge_memory},
+        {&kube::resources::Pods(), unseen}});
+  ASSERT_FALSE(w_.cluster.Pod("vllm/huge-cpu")->typed) << "the fixture must not decode";
+
+  auto r = provisioner_.Schedule();
+  ASSERT_TRUE(r.ok()) << r.status();
+  // The pod that decodes is provisioned for as usual.
+  EXPECT_EQ(r->pending_pods, 1);
+  EXPECT_THAT(r->created, SizeIs(1));
+  EXPECT_THAT(EventsFor("mistral-0", "Nominated"), SizeIs(1));
+
+  auto cpu = EventsFor("huge-cpu", "FailedScheduling");
+  ASSERT_THAT(cpu, SizeIs(1));
+  EXPECT_EQ(cpu[0].type, kube::EventType::kWarning);
+  EXPECT_EQ(cpu[0].obj.kind, "Pod");
+  EXPECT_EQ(cpu[0].obj.ns, "vllm");
+  EXPECT_FALSE(cpu[0].obj.uid.empty());
+  EXPECT_EQ(cpu[0].message,
+            "Failed to schedule pod, ignoring pod, Pod/vllm/huge-cpu: "
+            "spec.containers[0].resources.requests[cpu]: quantity \"99999999999999999999999\": "
+            "is too large");
+  auto memory = EventsFor("huge-memory", "FailedScheduling");
+  ASSERT_THAT(memory, SizeIs(1));
+  EXPECT_EQ(memory[0].message,
+            "Failed to schedule pod, ignoring pod, Pod/vllm/huge-memory: "
+            "spec.containers[0].resources.requests[memory]: quantity \"100Ei\": is too large");
+  EXPECT_THAT(w_.events.EventsWithReason("Nominated"), SizeIs(1));
+  EXPECT_THAT(EventsFor("unseen", "FailedScheduling"), IsEmpty());
+
+  std::vector<Json> lines = logs.With("ignoring pod");
+  ASSERT_THAT(lines, SizeIs(2));
+  std::map<std::string, Json> by_pod;
+  for (const auto& l : lines) by_pod[l["Pod"]["name"].get<std::string>()] = l;
+  ASSERT_TRUE(by_pod.contains("huge-cpu"));
+  const Json& line = by_pod["huge-cpu"];
+  EXPECT_EQ(line["level"], "WARN");
+  EXPECT_EQ(line["logger"], "controller");
+  EXPECT_EQ(line["controller"], "provisioner");
+  EXPECT_EQ(line["Pod"]["namespace"], "vllm");
+  EXPECT_THAT(line["error"].get<std::string>(), HasSubstr("99999999999999999999999"));
+  EXPECT_EQ("Failed to schedule pod, " + line["error"].get<std::string>(), cpu[0].message);
+  EXPECT_TRUE(by_pod.contains("huge-memory"));
+
+  // The next passes publish the event again (the recorder suppresses repeats) but log nothing new.
+  ASSERT_TRUE(provisioner_.Schedule().ok());
+  ASSERT_TRUE(provisioner_.Schedule().ok());
+  EXPECT_THAT(EventsFor("huge-cpu", "FailedScheduling"), SizeIs(3));
+  EXPECT_THAT(logs.With("ignoring pod"), SizeIs(2));
+
+  // A pass without the pod forgets it (the memory is pruned of pods that are gone), so the same
+  // pod coming back is logged again.
+  ASSERT_TRUE(w_.client.Delete(kube::resources::Pods(), "vllm", "huge-cpu").ok());
+  ASSERT_TRUE(w_.CaughtUp());
+  ASSERT_TRUE(provisioner_.Schedule().ok());
+  EXPECT_THAT(logs.With("ignoring pod"), SizeIs(2));
+  huge_cpu["metadata"]["uid"] = cpu[0].obj.uid;
+  ASSERT_TRUE(w_.client.Add(kube::resources::Pods(), "vllm", huge_cpu).ok());
+  ASSERT_TRUE(w_.CaughtUp());
+  ASSERT_TRUE(provisioner_.Schedule().ok());
+  lines = logs.With("ignoring pod");
+  ASSERT_THAT(lines, SizeIs(3));
+  EXPECT_EQ(lines[2]["Pod"]["name"], "huge-cpu");
+}
+
+TEST_F(ProvisionerTest, UnschedulablePodIsLoggedOncePerReason) {
+  LogCapture logs;
+  Json pool = TrainiumNodePool();
+  pool["spec"]["limits"]["cpu"] = "4";  // trn1.2xlarge has 8 vCPUs
+  SeedTrainium(pool);
+  ASSERT_TRUE(provisioner_.Schedule().ok());
+  ASSERT_TRUE(provisioner_.Schedule().ok());
+  auto failed = EventsFor("mistral-0", "FailedScheduling");
+  ASSERT_THAT(failed, SizeIs(2));
+  std::vector<Json> lines = logs.With("could not schedule pod");
+  ASSERT_THAT(lines, SizeIs(1));
+  EXPECT_EQ(lines[0]["level"], "WARN");
+  EXPECT_EQ(lines[0]["controller"], "provisioner");
+  EXPECT_EQ(lines[0]["Pod"], Json({{"name", "mistral-0"}, {"namespace", "vllm"}}));
+  EXPECT_EQ("Failed to schedule pod, " + lines[0]["error"].get<std::string>(), failed[0].message);
+
+  // A different reason is logged again.
+  Json node_class = TrainiumNodeClass(/*ready=*/false);
+  ASSERT_TRUE(w_.client.Add(kube::resources::EC2NodeClasses(), "", node_class).ok());
+  ASSERT_TRUE(w_.CaughtUp());
+  ASSERT_TRUE(provisioner_.Schedule().ok());
+  lines = logs.With("could not schedule pod");
+  ASSERT_THAT(lines, SizeIs(2));
+  EXPECT_NE(lines[1]["error"], lines[0]["error"]);
+}
+
+// The in-flight NodeClaim of a first pass, with its Launched condition set to `status`/`reason`
+// as the lifecycle controller would.
+void SetLaunched(testing::TestWorld& w, const std::string& name, std::string_view status,
+                 std::string_view reason) {
+  Json nc = w.NodeClaim(name);
+  ASSERT_FALSE(nc.is_null()) << name;
+  nc["status"]["conditions"] = Json::array(
+      {{{"type", "Launched"}, {"status", status}, {"reason", reason}, {"message", "it failed"},
+        {"lastTransitionTime", "2026-12-01T00:00:00Z"}}});
+  ASSERT_TRUE(w.client.Add(kube::resources::NodeClaims(), "", nc).ok());
+  ASSERT_TRUE(w.CaughtUp());
+}
+
+TEST_F(ProvisionerTest, NoNominationOntoANodeClaimThatCannotLaunch) {
+  struct Case {
+    std::string_view status, reason;
+  };
+  for (Case c : {Case{"Unknown", "LaunchFailed"}, Case{"False", "NodePoolNotFound"}}) {
+    SCOPED_TRACE(::testing::Message() << c.status << "/" << c.reason);
+    testing::TestWorld w;
+    Provisioner provisioner{w.cluster, w.client, w.cloud, w.events, nullptr, {}};
+    for (const auto& [r, obj] : std::vector<std::pair<const kube::Resource*, Json>>{
+             {&kube::resources::NodePools(), TrainiumNodePool()},
+             {&kube::resources::EC2NodeClasses(), TrainiumNodeClass()},
+             {&kube::resources::Pods(), VllmPod()}}) {
+      ASSERT_TRUE(w.client.Add(*r, obj["metadata"].value("namespace", ""), obj).ok());
+    }
+    ASSERT_TRUE(w.Start());
+    ASSERT_TRUE(w.CaughtUp());
+    auto first = provisioner.Schedule();
+    ASSERT_TRUE(first.ok()) << first.status();
+    ASSERT_THAT(first->created, SizeIs(1));
+    const std::string failing = first->created[0];
+    SetLaunched(w, failing, c.status, c.reason);
+    w.events.Clear();
+
+    // The failing NodeClaim is no capacity: the pod is planned onto a new one and nominated there.
+    auto second = provisioner.Schedule();
+    ASSERT_TRUE(second.ok()) << second.status();
+    EXPECT_THAT(second->plan.existing_nodes, IsEmpty());
+    ASSERT_THAT(second->created, SizeIs(1));
+    EXPECT_NE(second->created[0], failing);
+    auto nominated = w.events.EventsWithReason("Nominated");
+    ASSERT_THAT(nominated, SizeIs(1));
+    EXPECT_EQ(nominated[0].message, "Pod should schedule on: nodeclaim/" + second->created[0]);
+
+    // While that one is merely launching (Launched=Unknown without LaunchFailed), it is capacity.
+    SetLaunched(w, second->created[0], "Unknown", "");
+    auto third = provisioner.Schedule();
+    ASSERT_TRUE(third.ok()) << third.status();
+    EXPECT_THAT(third->created, IsEmpty());
+    ASSERT_THAT(third->plan.existing_nodes, SizeIs(1));
+    EXPECT_EQ(third->plan.existing_nodes[0].name, second->created[0]);
+  }
 }
 
 TEST(NodePoolHashTest, ChangesWithTheTemplateButNotTheRequirements) {
