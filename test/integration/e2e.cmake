@@ -5,3 +5,15 @@ endforeach()
 
 # The scale test (ctest label `scale`): 1,000 pods over 10 Deployments.
 joinery_cluster_script_test(joinery_e2e_scale ${PROJECT_SOURCE_DIR}/test/e2e/scale.sh LABELS scale)
+
+# Failover (issue 10): the undisturbed baseline first (fixture), then the four disturbances.
+joinery_cluster_script_test(joinery_e2e_failover_undisturbed
+  ${PROJECT_SOURCE_DIR}/test/e2e/failover_undisturbed.sh LABELS "e2e;failover")
+set_tests_properties(joinery_e2e_failover_undisturbed PROPERTIES
+  FIXTURES_SETUP joinery_failover_baseline)
+foreach(t kill_launch kill_loop freeze apiserver_outage)
+  joinery_cluster_script_test(joinery_e2e_failover_${t} ${PROJECT_SOURCE_DIR}/test/e2e/failover_${t}.sh
+    LABELS "e2e;failover")
+  set_tests_properties(joinery_e2e_failover_${t} PROPERTIES
+    FIXTURES_REQUIRED "joinery_cluster;joinery_failover_baseline")
+endforeach()

@@ -189,7 +189,7 @@ absl::StatusOr<int> Run(const OperatorOptions& options) {
       case state::Kind::kPod: {
         if (!deleted) {
           if (auto p = cluster->Pod(key); p && p->typed && state::IsProvisionable(*p->typed)) {
-            c.provisioner->Trigger();
+            c.provisioner->Trigger(key);
           }
         }
         std::string node = obj.value("spec", kube::Json::object()).value("nodeName", "");

@@ -161,8 +161,10 @@ bool Deleting(const api::Node& node, const api::NodeClaim* claim) {
 bool CannotLaunch(const api::NodeClaim& claim) {
   const api::Condition* launched = api::FindCondition(claim.status.conditions, "Launched");
   if (launched == nullptr) return false;
-  return launched->status == "False" ||
-         (launched->status == "Unknown" && launched->reason == "LaunchFailed");
+  // False: it never will (its NodePool is gone, or no instance type can satisfy it). Unknown with
+  // LaunchFailed is a transient failure (throttling, an outage) that the retry may clear: it still
+  // counts, or every throttled launch would be planned twice.
+  return launched->status == "False";
 }
 
 bool IsCurrentlyReschedulable(const api::Pod& pod,

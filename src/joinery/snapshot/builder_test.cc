@@ -161,7 +161,9 @@ TEST(Build, NodeClaimsThatCannotLaunchAreNotCapacity) {
   api::NodeClaim launching = claim("b-launching", "Unknown", "");
   api::NodeClaim launched = claim("c-launched", "True", "Launched");
   api::NodeClaim no_pool = claim("d-no-pool", "False", "NodePoolNotFound");
-  api::NodeClaim failing = claim("e-failing", "Unknown", "LaunchFailed");
+  api::NodeClaim failing = claim("e-failing", "False", "LaunchFailed");
+  api::NodeClaim throttled = claim("f-throttled", "Unknown", "LaunchFailed");  // transient
+  EXPECT_FALSE(CannotLaunch(throttled));
   EXPECT_FALSE(CannotLaunch(fresh));
   EXPECT_FALSE(CannotLaunch(launching));
   EXPECT_FALSE(CannotLaunch(launched));
@@ -171,13 +173,13 @@ TEST(Build, NodeClaimsThatCannotLaunchAreNotCapacity) {
   api::Pod pending;
   pending.metadata = {.name = "web", .namespace_ = "default"};
   Objects objects;
-  objects.node_claims = {&failing, &no_pool, &launched, &launching, &fresh};
+  objects.node_claims = {&failing, &no_pool, &launched, &launching, &fresh, &throttled};
   Inputs in;
   in.pending = {pending};
   solver::Snapshot snap = Build(objects, std::move(in), nullptr);
   std::vector<std::string> names;
   for (const auto& c : snap.node_claims) names.push_back(c.metadata.name);
-  EXPECT_THAT(names, ElementsAre("a-fresh", "b-launching", "c-launched"));
+  EXPECT_THAT(names, ElementsAre("a-fresh", "b-launching", "c-launched", "f-throttled"));
   // Nothing was bound to the skipped claims: only the pending pod is to be placed.
   ASSERT_THAT(snap.pods, SizeIs(1));
   EXPECT_EQ(snap.pods[0].metadata.name, "web");

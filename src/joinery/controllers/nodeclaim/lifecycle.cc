@@ -119,6 +119,13 @@ absl::StatusOr<Result> NodeClaimLifecycle::Reconcile(std::string_view key) {
     return Result{};
   }
   api::NodeClaim nc = *entry->typed;
+  // Karpenter's IsManaged: only NodeClaims of a node class this provider serves (EC2NodeClass).
+  // Others belong to another provisioner and are left alone entirely. A NodeClaim without a
+  // karpenter.sh/nodepool label (a standalone NodeClaim) is managed and launched as Karpenter does.
+  if (nc.spec.node_class_ref.group != "karpenter.k8s.aws" ||
+      nc.spec.node_class_ref.kind != "EC2NodeClass") {
+    return Result{};
+  }
   if (nc.metadata.deletion_timestamp) return Finalize(nc);
 
   // Any write below that meets a Conflict means the copy this reconcile started from is stale (the
@@ -172,10 +179,15 @@ absl::StatusOr<Result> NodeClaimLifecycle::Reconcile(std::string_view key) {
                  {{"controller", "nodeclaim.lifecycle"},
                   {"NodeClaim", {{"name", nc.metadata.name}}},
                   {"error", std::string(st.message())}});
-      api::SetCondition(conds, api::MakeCondition("Launched", "Unknown", "LaunchFailed",
+      // No instance type can satisfy it (kInvalidArgument): it will not launch until the catalog
+      // changes, so Launched=False and the provisioner stops counting it as capacity; other
+      // failures are transient (Unknown).
+      const char* launched =
+          st.code() == absl::StatusCode::kInvalidArgument ? "False" : "Unknown";
+      api::SetCondition(conds, api::MakeCondition("Launched", launched, "LaunchFailed",
                                     Truncate(std::string(st.message()), 300), gen),
                         now);
-      api::SetCondition(conds, api::MakeCondition("Ready", "Unknown", "LaunchFailed", "", gen), now);
+      api::SetCondition(conds, api::MakeCondition("Ready", launched, "LaunchFailed", "", gen), now);
       (void)WriteStatus(nc);
       // Retry with backoff (1 s doubling to 1 min, as Karpenter's lifecycle queue), but never past
       // the launch timeout, which then deletes the NodeClaim on time.

@@ -235,6 +235,18 @@ TEST_F(LifecycleTest, NodeClaimOfAMissingNodePoolIsNotLaunched) {
   EXPECT_THAT(w_.events.EventsWithReason("NodePoolNotFound"), SizeIs(1));
 }
 
+TEST_F(LifecycleTest, NodeClaimOfAnotherProvidersNodeClassIsLeftAlone) {
+  api::NodeClaim nc = cloudprovider::simulated::testing::TrainiumNodeClaim(kName);
+  nc.spec.node_class_ref = {.group = "karpenter.kwok.sh", .kind = "KWOKNodeClass", .name = "default"};
+  ASSERT_TRUE(w_.client.Create(kube::resources::NodeClaims(), "", api::ToJson(nc)).ok());
+  auto r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(w_.cloud.Creates(), IsEmpty());
+  Json stored = w_.NodeClaim(kName);
+  EXPECT_FALSE(stored["metadata"].contains("finalizers")) << stored.dump();
+  EXPECT_FALSE(stored.contains("status") && stored["status"].contains("conditions"));
+}
+
 TEST_F(LifecycleTest, LaunchTimeoutDeletesTheNodeClaim) {
   CreateNodeClaim();
   w_.cloud.FailNextCreate(absl::UnavailableError("throttled"));
@@ -274,6 +286,10 @@ TEST_F(LifecycleTest, FailingLaunchesBackOffButNeverPastTheLaunchTimeout) {
   EXPECT_TRUE(w_.NodeClaim(kName)["metadata"].contains("deletionTimestamp"));
   EXPECT_THAT(w_.events.EventsWithReason("LaunchTimeout"), SizeIs(1));
   EXPECT_EQ(w_.cloud.Creates().size(), waits.size());
+  // No instance type satisfies it: Launched=False, so the provisioner counts it as no capacity.
+  Json launched = Condition(w_.NodeClaim(kName), "Launched");
+  EXPECT_EQ(launched["status"], "False");
+  EXPECT_EQ(launched["reason"], "LaunchFailed");
 }
 
 TEST_F(LifecycleTest, AStaleWriterIsRefusedAndItsDuplicateInstanceTerminated) {

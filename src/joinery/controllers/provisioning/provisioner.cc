@@ -191,8 +191,11 @@ Provisioner::Provisioner(state::Cluster& cluster, kube::Client& client,
 
 Provisioner::~Provisioner() { Stop(); }
 
-void Provisioner::Trigger() {
+void Provisioner::Trigger(std::string_view id) {
   std::lock_guard lock(mu_);
+  // As Karpenter's batcher: a pod that already triggered the open batch does not extend it again
+  // (a pending pod's status changes each time kube-scheduler retries it).
+  if (!id.empty() && !batch_triggers_.emplace(id).second && triggered_) return;
   triggered_ = true;
   last_trigger_ = std::chrono::steady_clock::now();
   cv_.notify_all();
@@ -237,6 +240,7 @@ void Provisioner::Loop() {
     }
     if (stopping_) break;
     triggered_ = false;
+    batch_triggers_.clear();
     lock.unlock();
     auto result = Schedule();
     if (!result.ok()) {

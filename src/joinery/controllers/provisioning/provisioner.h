@@ -22,6 +22,7 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -64,7 +65,9 @@ class Provisioner {
   Provisioner(const Provisioner&) = delete;
   Provisioner& operator=(const Provisioner&) = delete;
 
-  void Trigger();
+  // Opens a batch, or extends the open one. `id` (a pod's key) extends it only the first time it
+  // triggers within the batch; "" always extends.
+  void Trigger(std::string_view id = "");
   void Start();
   void Stop();
 
@@ -108,6 +111,7 @@ class Provisioner {
   std::mutex mu_;
   std::condition_variable cv_;
   bool triggered_ = false;
+  std::set<std::string, std::less<>> batch_triggers_;  // ids that triggered the open batch
   bool stopping_ = false;
   std::chrono::steady_clock::time_point last_trigger_;
   std::thread thread_;

@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include <mutex>
 #include <regex>
 
@@ -391,6 +394,26 @@ TEST_F(ProvisionerTest, TriggerRunsABatchedPass) {
   batched.Stop();
 }
 
+TEST_F(ProvisionerTest, APodRetriggeringDoesNotHoldTheBatchOpen) {
+  SeedTrainium();
+  // A batch closes after 200 ms without a new trigger, or 30 s after it opened.
+  Provisioner batched(w_.cluster, w_.client, w_.cloud, w_.events, nullptr,
+                      {.batch_idle = absl::Milliseconds(200),
+                       .batch_max = absl::Seconds(30),
+                       .requeue = absl::Seconds(60)});
+  batched.Start();
+  // The same pending pod keeps changing (kube-scheduler retrying it) every 20 ms: only its first
+  // trigger counts, so the pass runs after the idle time, not after the 30 s maximum.
+  bool planned = false;
+  for (int i = 0; i < 500 && !planned; ++i) {  // at most 10 s
+    batched.Trigger("vllm/mistral-0");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    planned = !NodeClaims().empty();
+  }
+  batched.Stop();
+  EXPECT_TRUE(planned);
+}
+
 // Captures the log lines written while it lives (as parsed JSON objects).
 class LogCapture {
  public:
@@ -538,7 +561,7 @@ TEST_F(ProvisionerTest, NoNominationOntoANodeClaimThatCannotLaunch) {
   struct Case {
     std::string_view status, reason;
   };
-  for (Case c : {Case{"Unknown", "LaunchFailed"}, Case{"False", "NodePoolNotFound"}}) {
+  for (Case c : {Case{"False", "LaunchFailed"}, Case{"False", "NodePoolNotFound"}}) {
     SCOPED_TRACE(::testing::Message() << c.status << "/" << c.reason);
     testing::TestWorld w;
     Provisioner provisioner{w.cluster, w.client, w.cloud, w.events, nullptr, {}};
@@ -567,8 +590,9 @@ TEST_F(ProvisionerTest, NoNominationOntoANodeClaimThatCannotLaunch) {
     ASSERT_THAT(nominated, SizeIs(1));
     EXPECT_EQ(nominated[0].message, "Pod should schedule on: nodeclaim/" + second->created[0]);
 
-    // While that one is merely launching (Launched=Unknown without LaunchFailed), it is capacity.
-    SetLaunched(w, second->created[0], "Unknown", "");
+    // While that one is merely launching, or its launch failed for a transient reason
+    // (Launched=Unknown, LaunchFailed: throttled), it is capacity.
+    SetLaunched(w, second->created[0], "Unknown", "LaunchFailed");
     auto third = provisioner.Schedule();
     ASSERT_TRUE(third.ok()) << third.status();
     EXPECT_THAT(third->created, IsEmpty());

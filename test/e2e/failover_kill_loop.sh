@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Failover: during the 400-pod scale-up (15+ nodes) whichever replica holds the lease is SIGKILLed
+# every 8 s, four times; killed replicas come back at once as new ones (as their Deployment would
+# restart them). Every pod binds; at most one extra NodeClaim per kill.
+source "$(dirname "$0")/failover_lib.sh"
+setup_failover
+start_replica a1
+wait_leader
+start_replica b1
+start_rss_sampler
+apply_workload
+kills=0
+next=$((SECONDS + 4))
+while [ "$kills" -lt 4 ] && [ $((SECONDS - WORKLOAD_START)) -lt 300 ]; do
+  supervise
+  if [ "$SECONDS" -ge "$next" ]; then
+    holder="$(leader)"
+    pid="${CONTROLLER_PIDS[$holder]:-}"
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+      kill -KILL "$pid"
+      kills=$((kills + 1))
+      log "kill $kills: SIGKILLed leader $holder ($(bound)/$PODS pods bound)"
+      next=$((SECONDS + 8))
+    fi
+  fi
+  sleep 0.2
+done
+limit=$(( $(baseline_seconds) + kills * 20 + 30 ))
+wait_all_bound "$limit"
+settle 120
+check_created "$kills"
+record "$kills"
