@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Failover: during the 400-pod scale-up (15+ nodes) whichever replica holds the lease is SIGKILLed
-# every 8 s, four times; killed replicas come back at once as new ones (as their Deployment would
-# restart them). Every pod binds; at most one extra NodeClaim per kill.
+# every 8 s, four times, each once it has led for 3 s (mid-work: a fresh leader is not killed before
+# it did anything, which would only test the lease handover); killed replicas come back at once as
+# new ones (as their Deployment would restart them). Every pod binds; at most one extra NodeClaim
+# per kill.
 source "$(dirname "$0")/failover_lib.sh"
 setup_failover
 start_replica a1
@@ -11,11 +13,17 @@ start_rss_sampler
 apply_workload
 kills=0
 next=$((SECONDS + 4))
-while [ "$kills" -lt 4 ] && [ $((SECONDS - WORKLOAD_START)) -lt 300 ]; do
+declare -A leading_since=()
+while [ "$kills" -lt 4 ] && [ $((SECONDS - WORKLOAD_START)) -lt 300 ] && [ "$(bound)" -lt "$PODS" ]; do
   supervise
-  if [ "$SECONDS" -ge "$next" ]; then
-    holder="$(leader)"
-    pid="${CONTROLLER_PIDS[$holder]:-}"
+  holder="$(leader)"
+  pid="${CONTROLLER_PIDS[$holder]:-}"
+  if [ -n "$pid" ] && [ -z "${leading_since[$holder]:-}" ] &&
+      grep -a -q '"message":"became leader' "$WORK/$holder.log" 2>/dev/null; then
+    leading_since[$holder]=$SECONDS
+  fi
+  if [ "$SECONDS" -ge "$next" ] && [ -n "${leading_since[$holder]:-}" ] &&
+      [ $((SECONDS - leading_since[$holder])) -ge 3 ]; then
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       kill -KILL "$pid"
       kills=$((kills + 1))

@@ -7,6 +7,7 @@
 
 #include "joinery/common/log.h"
 #include "joinery/common/strings.h"
+#include "joinery/kube/fenced_client.h"
 
 namespace joinery::kube {
 namespace {
@@ -176,11 +177,13 @@ void ApiEventRecorder::Write(const Pending& p) {
     const std::string name = s.name;
     series_.erase(it);
     if (!IsNotFound(patched.status())) {
+      std::lock_guard lock(mu_);
+      ++failed_;
+      // Refused because this replica no longer leads: expected while it shuts down, not news.
+      if (IsNotLeader(patched.status())) return;
       log::Warn("events", "updating an event failed",
                 {{"namespace", ns}, {"name", name},
                  {"error", std::string(patched.status().message())}});
-      std::lock_guard lock(mu_);
-      ++failed_;
       return;
     }
     // The Event expired (the API server keeps them for an hour): create a new one.
@@ -212,10 +215,22 @@ void ApiEventRecorder::Write(const Pending& p) {
                 {"reportingInstance", host_}};
   absl::StatusOr<Json> created = client_.Create(resources::Events(), ns, event);
   std::lock_guard lock(mu_);
+  if (!created.ok() && IsNotLeader(created.status())) {
+    ++failed_;  // refused because this replica no longer leads: expected while it shuts down
+    return;
+  }
   if (!created.ok()) {
-    log::Warn("events", "creating an event failed",
-              {{"namespace", ns}, {"error", std::string(created.status().message())}});
     ++failed_;
+    // During an API server outage every event fails the same way: one line per 10 s, with a count.
+    const absl::Time now = absl::Now();
+    if (now - last_failure_log_ >= absl::Seconds(10)) {
+      log::Warn("events", "creating an event failed",
+                {{"namespace", ns},
+                 {"error", std::string(created.status().message())},
+                 {"failures-since-last-report", failed_ - failed_reported_}});
+      last_failure_log_ = now;
+      failed_reported_ = failed_;
+    }
     return;
   }
   ++written_;

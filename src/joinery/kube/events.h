@@ -128,6 +128,8 @@ class ApiEventRecorder final : public EventSink {
   int64_t in_flight_ = 0;                   // guarded by mu_
   int64_t dropped_ = 0, rate_limited_ = 0, failed_ = 0, written_ = 0;  // guarded by mu_
   int64_t suppressed_ = 0;                                           // guarded by mu_
+  absl::Time last_failure_log_ = absl::InfinitePast();  // guarded by mu_: failure lines throttled
+  int64_t failed_reported_ = 0;                         // guarded by mu_
   std::map<std::string, Series> series_;    // writer thread only
   int64_t last_name_nanos_ = 0;             // writer thread only
   std::thread thread_;
