@@ -3,12 +3,13 @@
 # simulated nodes within 60 s, and the controller's peak RSS stays under 150 MB (Karpenter's own
 # kwok thresholds at this size are 2 minutes and 260 MB). The controller under test is the Release
 # binary (JOINERY_SCALE_BIN, built by `make test`): the sanitizer build's shadow memory would make
-# its RSS meaningless. Size: JOINERY_SCALE_PODS (default 1000, over 10 Deployments).
+# its RSS meaningless. Size: JOINERY_SCALE_PODS (default 1000, over 10 Deployments); time limit:
+# JOINERY_SCALE_DEADLINE (default 60 s).
 source "$(dirname "$0")/lib.sh"
 PODS="${JOINERY_SCALE_PODS:-1000}"
 DEPLOYMENTS=10
 PER=$((PODS / DEPLOYMENTS))
-DEADLINE_SECONDS=60
+DEADLINE_SECONDS="${JOINERY_SCALE_DEADLINE:-60}"
 RSS_LIMIT_KB=$((150 * 1024))
 CONTROLLER_BIN="${JOINERY_SCALE_BIN:-}"
 if [ -z "$CONTROLLER_BIN" ] || [ ! -x "$CONTROLLER_BIN" ]; then

@@ -5,6 +5,9 @@ endforeach()
 
 # The scale test (ctest label `scale`): 1,000 pods over 10 Deployments.
 joinery_cluster_script_test(joinery_e2e_scale ${PROJECT_SOURCE_DIR}/test/e2e/scale.sh LABELS scale)
+# 3,000 pods: the controller's peak RSS stays under 150 MB.
+joinery_cluster_script_test(joinery_e2e_scale_3000 ${PROJECT_SOURCE_DIR}/test/e2e/scale_3000.sh
+  LABELS scale)
 
 # Failover (issue 10): the undisturbed baseline first (fixture), then the four disturbances.
 joinery_cluster_script_test(joinery_e2e_failover_undisturbed
