@@ -4,12 +4,7 @@
 # by its Deployment); the instance launched just before boots anyway and its kubelet registers it
 # once the API server is back. Every pod binds without any registration timeout.
 source "$(dirname "$0")/failover_lib.sh"
-setup_failover
-start_replica a1
-wait_leader
-start_replica b1
-start_rss_sampler
-apply_workload
+start_run
 holder="$(leader)"
 wait_for_log "$holder" '"message":"launched nodeclaim"' 60
 log "stopping the API server for 20 s ($(bound)/$PODS pods bound)"

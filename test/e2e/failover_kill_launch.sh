@@ -4,12 +4,7 @@
 # new leader adopts what was launched and binds every pod within the lease handover plus an
 # undisturbed run's time, with no registration timeout involved.
 source "$(dirname "$0")/failover_lib.sh"
-setup_failover
-start_replica a1
-wait_leader
-start_replica b1
-start_rss_sampler
-apply_workload
+start_run
 wait_for_log a1 '"message":"launched nodeclaim"' 60
 kill -KILL "${CONTROLLER_PIDS[a1]}"
 log "SIGKILLed leader a1 after its first launch"

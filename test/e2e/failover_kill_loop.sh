@@ -5,12 +5,7 @@
 # new ones (as their Deployment would restart them). Every pod binds; at most one extra NodeClaim
 # per kill.
 source "$(dirname "$0")/failover_lib.sh"
-setup_failover
-start_replica a1
-wait_leader
-start_replica b1
-start_rss_sampler
-apply_workload
+start_run
 kills=0
 next=$((SECONDS + 4))
 declare -A leading_since=()

@@ -20,17 +20,8 @@ fi
 setup_failover() {
   install_joinery
   k create namespace failover >&2
+  apply_default_nodeclass
   cat <<YAML | k apply --validate=false -f - >&2
-apiVersion: karpenter.k8s.aws/v1
-kind: EC2NodeClass
-metadata:
-  name: default
-spec:
-  amiSelectorTerms: [{alias: al2023@latest}]
-  role: KarpenterNodeRole-joinery-local
-  subnetSelectorTerms: [{tags: {karpenter.sh/discovery: joinery-local}}]
-  securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: joinery-local}}]
----
 apiVersion: karpenter.sh/v1
 kind: NodePool
 metadata:
@@ -48,6 +39,16 @@ spec:
   limits:
     cpu: 200
 YAML
+}
+
+# start_run: the NodePool, replica a1 (the leader), standby b1, the RSS sampler, then the workload.
+start_run() {
+  setup_failover
+  start_replica a1
+  wait_leader
+  start_replica b1
+  start_rss_sampler
+  apply_workload
 }
 
 # start_replica NAME [flags...]: one replica (and the kubelet simulator, once).

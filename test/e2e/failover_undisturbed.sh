@@ -2,12 +2,7 @@
 # Failover baseline: the 400-pod scale-up with two replicas and no disturbance. Records the time to
 # all bound and the NodeClaims created, which the failover tests compare against.
 source "$(dirname "$0")/failover_lib.sh"
-setup_failover
-start_replica a1
-start_replica b1
-wait_leader
-start_rss_sampler
-apply_workload
+start_run
 wait_all_bound 90
 settle 90
 CREATED="$(nodeclaims_created)"

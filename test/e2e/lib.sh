@@ -122,6 +122,21 @@ apply_example() {
     k apply --validate=false -f - >&2
 }
 
+# apply_default_nodeclass: the EC2NodeClass `default` of the local cluster's simulated VPC.
+apply_default_nodeclass() {
+  cat <<YAML | k apply --validate=false -f - >&2
+apiVersion: karpenter.k8s.aws/v1
+kind: EC2NodeClass
+metadata:
+  name: default
+spec:
+  amiSelectorTerms: [{alias: al2023@latest}]
+  role: KarpenterNodeRole-joinery-local
+  subnetSelectorTerms: [{tags: {karpenter.sh/discovery: joinery-local}}]
+  securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: joinery-local}}]
+YAML
+}
+
 count() { # count RESOURCE [kubectl get args...]: number of objects
   k get "$@" -o name 2>/dev/null | grep -c . || true
 }

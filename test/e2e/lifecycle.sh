@@ -4,7 +4,7 @@
 #  - launch around an offering that is out of capacity (trn1.2xlarge in us-east-1a): the simulated
 #    EC2 fleet falls through to the next zone;
 #  - kubectl get nodepool -o wide shows the pool's CPU and memory in use (the node's capacity);
-#  - garbage collection of an instance no NodeClaim knows (a simulated Node made by hand);
+#  - garbage collection of an instance no NodeClaim knows (a simulated instance made by hand);
 #  - termination of a Node deleted with kubectl: cordoned and tainted, the pod evicted, the
 #    NodeClaim deleted, the Node removed, and the pod re-provisioned on a new node;
 #  - garbage collection of a Registered NodeClaim whose instance vanished, and re-provisioning;
@@ -88,33 +88,23 @@ expect_eq "NodePool status.resources.aws.amazon.com/neuron" \
   "$(jp node "$node" '{.status.capacity.aws\.amazon\.com/neuron}')"
 
 # ---- Garbage collection of an instance without a NodeClaim ----
-# A simulated instance is a Node labelled joinery.dev/simulated=true, named after its instance
-# ID, recording its launch in an annotation; this one launched a minute ago for a NodeClaim that
-# does not exist, so it is past the 30 s grace and gets terminated on the next GC pass (5 s).
+# A simulated instance is a ConfigMap joinery-instance-<id> in kube-system (labelled
+# joinery.dev/simulated-instance=true) holding its launch record and the Node its kubelet registers;
+# this one launched a minute ago for a NodeClaim that does not exist, so it is past the 30 s grace:
+# kubelet-simulator registers its Node, and the next GC pass terminates the instance and its Node.
 orphan_id="i-0$(printf '%016x' $((RANDOM * RANDOM * RANDOM)))"
 orphan="$(node_name_for "$orphan_id")"
 launched="$(date -u -d '-60 seconds' +%Y-%m-%dT%H:%M:%SZ)"
-annotation="{\"instanceID\":\"$orphan_id\",\"instanceType\":\"trn1.2xlarge\",\"zone\":\"us-east-1c\",\"capacityType\":\"on-demand\",\"launchTime\":\"$launched\",\"nodeClaim\":\"trainium-trn1-gone1\"}"
-cat <<EOF | k apply -f - >&2
-apiVersion: v1
-kind: Node
-metadata:
-  name: $orphan
-  labels:
-    joinery.dev/simulated: "true"
-    karpenter.sh/nodepool: trainium-trn1
-    node.kubernetes.io/instance-type: trn1.2xlarge
-  annotations:
-    joinery.dev/simulated-instance: '$annotation'
-spec:
-  providerID: aws:///us-east-1c/$orphan_id
-  taints:
-    - key: aws.amazon.com/neuron
-      value: "true"
-      effect: NoSchedule
-EOF
+record="{\"instanceID\":\"$orphan_id\",\"providerID\":\"aws:///us-east-1c/$orphan_id\",\"instanceType\":\"trn1.2xlarge\",\"zone\":\"us-east-1c\",\"capacityType\":\"on-demand\",\"launchTime\":\"$launched\",\"registerAfterUnixMillis\":0,\"nodeClaim\":\"trainium-trn1-gone1\"}"
+node_json="{\"apiVersion\":\"v1\",\"kind\":\"Node\",\"metadata\":{\"name\":\"$orphan\",\"labels\":{\"joinery.dev/simulated\":\"true\",\"karpenter.sh/nodepool\":\"trainium-trn1\",\"node.kubernetes.io/instance-type\":\"trn1.2xlarge\"}},\"spec\":{\"providerID\":\"aws:///us-east-1c/$orphan_id\",\"taints\":[{\"key\":\"karpenter.sh/unregistered\",\"effect\":\"NoExecute\"}]},\"status\":{\"capacity\":{\"cpu\":\"8\",\"pods\":\"58\"},\"allocatable\":{\"cpu\":\"7910m\",\"pods\":\"58\"}}}"
+k create configmap -n kube-system "joinery-instance-$orphan_id" \
+  --from-literal=instance="$record" --from-literal=node="$node_json" >&2
+k label configmap -n kube-system "joinery-instance-$orphan_id" joinery.dev/simulated-instance=true \
+  karpenter.sh/nodeclaim=trainium-trn1-gone1 >&2
+wait_for "kubelet-simulator registers the orphaned instance's Node $orphan" 30 k get node "$orphan"
 log "orphan instance $orphan_id as Node $orphan"
 wait_for "the orphaned instance's Node $orphan is garbage collected" 30 gone node "$orphan"
+wait_for "the orphaned instance is terminated" 10 bash -c "! kubectl get configmap -n kube-system joinery-instance-$orphan_id >/dev/null 2>&1"
 grep -a -q "\"message\":\"garbage collected instance without a nodeclaim\".*aws:///us-east-1c/$orphan_id" "$WORK/replica-a.log" ||
   fail "no 'garbage collected instance without a nodeclaim' log line for $orphan_id"
 expect_eq "NodeClaims after the orphan GC" "$(live_nodeclaims | tr '\n' ' ')" "$claim "
@@ -148,11 +138,17 @@ expect_eq "live NodeClaims after termination" "$(live_nodeclaims | wc -l)" 1
 expect_eq "NodeClaim $claim2 node" "$(jp nodeclaim "$claim2" '{.status.nodeName}')" "$node2"
 
 # ---- Garbage collection of a NodeClaim whose instance vanished ----
-# Without its finalizer the Node (the simulated instance) disappears at once, with no drain.
-k patch node "$node2" --type=merge -p '{"metadata":{"finalizers":null}}' >/dev/null
-k delete node "$node2" --wait=false >&2
+# The instance is terminated behind Joinery's back (its object deleted); its kubelet stops, and the
+# node controller marks the Node Unknown (done here at once rather than after its 40 s grace). The
+# NodeClaim is garbage collected, and its Node goes without a drain: nothing runs there any more.
+id2="$(jp node "$node2" '{.spec.providerID}')"
+id2="${id2##*/}"
+k delete configmap -n kube-system "joinery-instance-$id2" >&2
+k patch node "$node2" --subresource=status --type=merge \
+  -p '{"status":{"conditions":[{"type":"Ready","status":"Unknown","reason":"NodeStatusUnknown","message":"Kubelet stopped posting node status."}]}}' >/dev/null ||
+  fail "could not mark Node $node2 Unknown"
+wait_for "NodeClaim $claim2 garbage collected" 60 gone nodeclaim "$claim2"
 wait_for "Node $node2 gone" 30 gone node "$node2"
-wait_for "NodeClaim $claim2 garbage collected" 30 gone nodeclaim "$claim2"
 grep -a -q "\"message\":\"garbage collecting nodeclaim with no cloudprovider representation\".*\"name\":\"$claim2\"" \
   "$WORK/replica-a.log" || fail "no 'garbage collecting nodeclaim' log line for $claim2"
 # The pod bound to the vanished node is removed by kube-controller-manager's pod GC (its node does

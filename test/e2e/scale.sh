@@ -22,17 +22,8 @@ install_joinery
 start_controller scale-a --disable-leader-election
 k create namespace scale >&2
 
+apply_default_nodeclass
 cat <<YAML | k apply --validate=false -f - >&2
-apiVersion: karpenter.k8s.aws/v1
-kind: EC2NodeClass
-metadata:
-  name: default
-spec:
-  amiSelectorTerms: [{alias: al2023@latest}]
-  role: KarpenterNodeRole-joinery-local
-  subnetSelectorTerms: [{tags: {karpenter.sh/discovery: joinery-local}}]
-  securityGroupSelectorTerms: [{tags: {karpenter.sh/discovery: joinery-local}}]
----
 apiVersion: karpenter.sh/v1
 kind: NodePool
 metadata:

@@ -180,7 +180,10 @@ for check in \
   "no create pods -n default" \
   "no get secrets -n default" \
   "no list secrets -n kube-system" \
-  "no get configmaps -n kube-system"; do
+  "yes create configmaps -n kube-system" \
+  "yes watch configmaps -n kube-system" \
+  "no update configmaps -n kube-system" \
+  "no get configmaps -n default"; do
   read -r want args <<<"$check"
   # shellcheck disable=SC2086  # args is a word list
   expect_eq "joinery can-i $args" "$want" "$(can $args)"

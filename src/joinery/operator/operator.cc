@@ -50,6 +50,27 @@ struct Controllers {
   controllers::Controller* gc = nullptr;
 };
 
+// Blocks SIGTERM and SIGINT (and SIGUSR1, the internal "leadership lost", when asked) so that the
+// calling thread takes them with sigwait(); every thread created afterwards inherits the mask.
+sigset_t BlockSignals(bool leadership_lost) {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  if (leadership_lost) sigaddset(&signals, SIGUSR1);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  return signals;
+}
+
+absl::StatusOr<kube::RestConfig> LoadRestConfig(const std::string& kubeconfig, double qps,
+                                                int burst, std::string user_agent) {
+  ASSIGN_OR_RETURN(kube::RestConfig config, kube::LoadConfig(kubeconfig));
+  config.qps = qps;
+  config.burst = burst;
+  config.user_agent = std::move(user_agent);
+  return config;
+}
+
 std::string Label(const kube::Json& obj, std::string_view key) {
   const auto& labels = obj.value("metadata", kube::Json::object()).value("labels", kube::Json::object());
   return labels.value(std::string(key), "");
@@ -61,18 +82,10 @@ absl::StatusOr<int> Run(const OperatorOptions& options) {
   // glibc gives every thread that allocates its own arena (up to 8 per core), each keeping freed
   // memory; a few arenas keep the resident set close to what is live.
   mallopt(M_ARENA_MAX, 2);
-  // Signals are taken by sigwait() on this thread; every thread created below inherits the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGUSR1);  // internal: leadership lost
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-
-  ASSIGN_OR_RETURN(kube::RestConfig config, kube::LoadConfig(options.kubeconfig));
-  config.qps = options.kube_qps;
-  config.burst = options.kube_burst;
-  config.user_agent = "joinery/controller";
+  const sigset_t signals = BlockSignals(/*leadership_lost=*/true);
+  ASSIGN_OR_RETURN(kube::RestConfig config,
+                   LoadRestConfig(options.kubeconfig, options.kube_qps, options.kube_burst,
+                                  "joinery/controller"));
   ASSIGN_OR_RETURN(std::unique_ptr<kube::RestClient> client, kube::RestClient::Create(config));
   // Events get their own client and rate budget, so that a burst of pod events never delays the
   // writes that launch nodes (client-go's recorders also write through their own broadcaster).
@@ -309,15 +322,10 @@ absl::StatusOr<int> RunKubeletSimulator(const KubeletSimulatorOptions& options) 
     return absl::UnimplementedError(StrCat("--cloud-provider ", options.cloud_provider,
                                            ": only the simulated cloud has a kubelet simulator yet"));
   }
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
-  ASSIGN_OR_RETURN(kube::RestConfig config, kube::LoadConfig(options.kubeconfig));
-  config.qps = options.kube_qps;
-  config.burst = options.kube_burst;
-  config.user_agent = "joinery/kubelet-simulator";
+  const sigset_t signals = BlockSignals(/*leadership_lost=*/false);
+  ASSIGN_OR_RETURN(kube::RestConfig config,
+                   LoadRestConfig(options.kubeconfig, options.kube_qps, options.kube_burst,
+                                  "joinery/kubelet-simulator"));
   ASSIGN_OR_RETURN(std::unique_ptr<kube::RestClient> client, kube::RestClient::Create(config));
   sim::SimulatedKubelet::Options kopts;
   kopts.instance_namespace = options.instance_namespace;

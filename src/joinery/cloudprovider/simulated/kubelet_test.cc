@@ -59,12 +59,13 @@ class SimulatedKubeletTest : public ::testing::Test {
     return o.ok() ? *o : Json();
   }
 
-  // A running machine: its instance object (booted) and its registered Node.
-  absl::Status AddMachine(const Json& node) {
+  // The instance object of a machine whose kubelet registers `node`, booting at `boot`.
+  absl::Status AddInstance(const Json& node, absl::Time boot) {
     std::string id = InstanceIdOf(node["spec"]["providerID"].get<std::string>());
     Json record = {{"instanceID", id},
                    {"providerID", node["spec"]["providerID"]},
-                   {"registerAfterUnixMillis", 0}};
+                   {"nodeClaim", "pool-abcde"},
+                   {"registerAfterUnixMillis", absl::ToUnixMillis(boot)}};
     Json obj = {{"apiVersion", "v1"},
                 {"kind", "ConfigMap"},
                 {"metadata",
@@ -72,8 +73,12 @@ class SimulatedKubeletTest : public ::testing::Test {
                   {"namespace", "kube-system"},
                   {"labels", {{"joinery.dev/simulated-instance", "true"}}}}},
                 {"data", {{"instance", record.dump()}, {"node", node.dump()}}}};
-    auto added = client_.Add(kube::resources::ConfigMaps(), "kube-system", obj);
-    if (!added.ok()) return added.status();
+    return client_.Add(kube::resources::ConfigMaps(), "kube-system", obj).status();
+  }
+  // A running machine: its instance object (booted) and its registered Node.
+  absl::Status AddMachine(const Json& node) {
+    absl::Status added = AddInstance(node, absl::UnixEpoch());
+    if (!added.ok()) return added;
     return client_.Add(kube::resources::Nodes(), "", node).status();
   }
 
@@ -204,19 +209,7 @@ TEST_F(SimulatedKubeletTest, LeavesTerminatedInstancesAlone) {
 TEST_F(SimulatedKubeletTest, RegistersTheNodeOfABootedInstanceOnce) {
   Json node = SimNode("n9");
   node["status"].erase("conditions");
-  std::string id = InstanceIdOf(node["spec"]["providerID"].get<std::string>());
-  Json record = {{"instanceID", id},
-                 {"providerID", node["spec"]["providerID"]},
-                 {"nodeClaim", "pool-abcde"},
-                 {"registerAfterUnixMillis", absl::ToUnixMillis(clock_.Now() + absl::Seconds(3))}};
-  Json obj = {{"apiVersion", "v1"},
-              {"kind", "ConfigMap"},
-              {"metadata",
-               {{"name", InstanceObjectName(id)},
-                {"namespace", "kube-system"},
-                {"labels", {{"joinery.dev/simulated-instance", "true"}}}}},
-              {"data", {{"instance", record.dump()}, {"node", node.dump()}}}};
-  ASSERT_TRUE(client_.Add(kube::resources::ConfigMaps(), "kube-system", obj).ok());
+  ASSERT_TRUE(AddInstance(node, clock_.Now() + absl::Seconds(3)).ok());
   ASSERT_TRUE(kubelet_.Sync().ok());
   EXPECT_EQ(client_.Get(kube::resources::Nodes(), "", "n9").status().code(),
             absl::StatusCode::kNotFound)

@@ -134,9 +134,10 @@ absl::StatusOr<api::NodeClaim> NodeClaimFromInstance(const Json& obj) {
   const Json node = InstanceNode(obj);
   nc.metadata.name = info.value("nodeClaim", std::string());
   nc.metadata.uid = info.value("nodeClaimUID", std::string());
-  nc.metadata.creation_timestamp = JsonString(obj, {"metadata", "creationTimestamp"});
+  // The launch time, as EC2 reports it (the API server's creationTimestamp when not recorded).
+  nc.metadata.creation_timestamp = info.value("launchTime", std::string());
   if (nc.metadata.creation_timestamp.empty()) {
-    nc.metadata.creation_timestamp = info.value("launchTime", std::string());
+    nc.metadata.creation_timestamp = JsonString(obj, {"metadata", "creationTimestamp"});
   }
   if (node.contains("metadata") && node["metadata"].contains("labels") &&
       node["metadata"]["labels"].is_object()) {

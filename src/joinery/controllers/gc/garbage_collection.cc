@@ -1,5 +1,6 @@
 #include "joinery/controllers/gc/garbage_collection.h"
 
+#include <algorithm>
 #include <set>
 
 #include "joinery/api/conditions.h"
@@ -80,6 +81,13 @@ absl::StatusOr<Result> GarbageCollection::Reconcile(std::string_view) {
     const auto& nc = *c.typed;
     if (nc.status.provider_id.empty() || !api::IsTrue(nc.status.conditions, "Registered")) continue;
     if (live.count(nc.status.provider_id)) continue;
+    // A Node that is still Ready has a running kubelet, whatever the provider's list says (it may
+    // lag a launch): as Karpenter, wait for it to stop.
+    if (auto node = cluster_.NodeByProviderID(nc.status.provider_id); node && node->typed &&
+        std::any_of(node->typed->conditions.begin(), node->typed->conditions.end(),
+                    [](const auto& c) { return c.type == "Ready" && c.status == "True"; })) {
+      continue;
+    }
     kube::DeleteOptions opts;
     opts.precondition_uid = nc.metadata.uid;
     absl::Status st = client_.Delete(kube::resources::NodeClaims(), "", nc.metadata.name, opts);

@@ -8,7 +8,8 @@
 // - Nodes labelled karpenter.sh/nodepool whose providerID no NodeClaim records and whose instance
 //   the provider reports gone (Get: NotFound), older than the grace period, are deleted.
 // - Registered NodeClaims whose instance the provider no longer lists are deleted (Karpenter's
-//   core nodeclaim.garbagecollection), so their pods are re-planned.
+//   core nodeclaim.garbagecollection), so their pods are re-planned, unless their Node is still
+//   Ready (its kubelet runs).
 // Runs every 10 s for its first 20 passes, then every `interval` (2 min by default). Thread-safety: see reconciler.h.
 #pragma once
 

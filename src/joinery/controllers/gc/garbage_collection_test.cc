@@ -143,6 +143,23 @@ TEST_F(GarbageCollectionTest, RegisteredNodeClaimWhoseInstanceIsGoneIsDeleted) {
   EXPECT_TRUE(w_.NodeClaim("trainium-trn1-lost1").is_null());
 }
 
+TEST_F(GarbageCollectionTest, NodeClaimWhoseNodeIsStillReadyIsKept) {
+  AddNodeClaim("trainium-trn1-lost1", "aws:///us-east-1a/i-lost", /*registered=*/true);
+  Json node = {{"apiVersion", "v1"},
+               {"kind", "Node"},
+               {"metadata", {{"name", "n1"}, {"labels", {{"karpenter.sh/nodepool", "trainium-trn1"}}}}},
+               {"spec", {{"providerID", "aws:///us-east-1a/i-lost"}}},
+               {"status", {{"conditions", {{{"type", "Ready"}, {"status", "True"}}}}}}};
+  ASSERT_TRUE(w_.client.Add(kube::resources::Nodes(), "", node).ok());
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_TRUE(w_.client.CallsOf("delete", "nodeclaims").empty()) << "its kubelet still runs";
+  // The node controller marks it Unknown once the kubelet is gone: now it goes.
+  node["status"]["conditions"][0]["status"] = "Unknown";
+  ASSERT_TRUE(w_.client.Add(kube::resources::Nodes(), "", node).ok());
+  ASSERT_TRUE(Reconcile().ok());
+  EXPECT_EQ(w_.client.CallsOf("delete", "nodeclaims").size(), 1u);
+}
+
 TEST_F(GarbageCollectionTest, UnregisteredNodeClaimWithoutAnInstanceIsLeftToTheLifecycle) {
   // Still launching or registering: the lifecycle controller's timeouts handle it.
   AddNodeClaim("trainium-trn1-boot1", "aws:///us-east-1a/i-boot", /*registered=*/false);

@@ -6,7 +6,8 @@
 // Karpenter's order (non-critical before critical, other pods before DaemonSet pods), a refusal
 // (429: a PodDisruptionBudget) is retried; pods that tolerate the disrupted taint, mirror pods,
 // terminal pods and pods stuck terminating for over a minute are not waited for. When drained, the
-// instance is terminated through the cloud provider and the finalizer removed.
+// instance is terminated through the cloud provider and the finalizer removed. A Node that is not
+// Ready and whose instance the provider reports gone is let go at once (nothing left to drain).
 // Thread-safety: see reconciler.h.
 #pragma once
 

@@ -52,10 +52,7 @@ class TerminationTest : public ::testing::Test {
            {{"group", "karpenter.k8s.aws"}, {"kind", "EC2NodeClass"}, {"name", "trainium-trn1"}}}}},
         {"status", {{"providerID", kProviderID}, {"nodeName", kNode}}}};
     ASSERT_TRUE(w_.client.Add(kube::resources::NodeClaims(), "", claim).ok());
-    api::NodeClaim instance;
-    instance.metadata.name = kClaim;
-    instance.status.provider_id = kProviderID;
-    w_.cloud.AddInstance(instance);
+    w_.cloud.AddInstance(Instance());
   }
 
   void AddPod(Json pod) {
@@ -94,9 +91,42 @@ class TerminationTest : public ::testing::Test {
     return out;
   }
 
+  static api::NodeClaim Instance() {
+    api::NodeClaim instance;
+    instance.metadata.name = kClaim;
+    instance.status.provider_id = kProviderID;
+    return instance;
+  }
+
   TestWorld w_;
   NodeTermination termination_{w_.cluster, w_.client, w_.cloud, w_.events, w_.clock};
 };
+
+TEST_F(TerminationTest, ANotReadyNodeWhoseInstanceIsGoneGoesAtOnce) {
+  AddPod(RunningPod("web", kNode));
+  // The instance was terminated behind our back; the node controller marked the Node Unknown.
+  ASSERT_TRUE(w_.cloud.Delete(Instance()).ok());
+  ASSERT_TRUE(w_.client
+                  .Patch(kube::resources::Nodes(), "", kNode, kube::PatchType::kMerge,
+                         {{"status", {{"conditions", {{{"type", "Ready"}, {"status", "Unknown"}}}}}}},
+                         "status")
+                  .ok());
+  StartAndDeleteNode();
+  auto r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Evicted(), IsEmpty()) << "nothing left to drain";
+  EXPECT_TRUE(w_.Node(kNode).is_null()) << "finalizer removed, the Node is gone";
+}
+
+TEST_F(TerminationTest, AReadyNodeIsDrainedEvenIfTheProviderLostItsInstance) {
+  AddPod(RunningPod("web", kNode));
+  ASSERT_TRUE(w_.cloud.Delete(Instance()).ok());
+  StartAndDeleteNode();
+  auto r = Reconcile();
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(Evicted(), ElementsAre("web"));
+  EXPECT_FALSE(w_.Node(kNode).is_null());
+}
 
 TEST_F(TerminationTest, NodeNotBeingDeletedIsLeftAlone) {
   AddPod(RunningPod("web", kNode));
