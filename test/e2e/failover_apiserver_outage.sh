@@ -12,8 +12,9 @@ bash "$JOINERY_SOURCE_DIR/scripts/local-cluster.sh" restart-apiserver "$JOINERY_
 restarter=$!
 while kill -0 "$restarter" 2>/dev/null; do supervise; sleep 1; done
 wait "$restarter" || fail "the API server did not come back"
-log "API server back after $((SECONDS - WORKLOAD_START)) s"
-limit=$(( $(baseline_seconds) + 20 + 15 + 45 ))
+back_at="$(since_apply)"
+log "API server back ${back_at}s after the workload"
+limit="$(handover_limit "$back_at")"
 wait_all_bound "$limit"
 settle 120
 check_created 1

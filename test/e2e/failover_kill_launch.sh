@@ -7,8 +7,9 @@ source "$(dirname "$0")/failover_lib.sh"
 start_run
 wait_for_log a1 '"message":"launched nodeclaim"' 60
 kill -KILL "${CONTROLLER_PIDS[a1]}"
-log "SIGKILLed leader a1 after its first launch"
-limit=$(( $(baseline_seconds) + 30 ))
+killed_at="$(since_apply)"
+log "SIGKILLed leader a1 after its first launch, ${killed_at}s after the workload"
+limit="$(handover_limit "$killed_at")"
 wait_all_bound "$limit"
 settle 120
 check_created 1

@@ -22,13 +22,15 @@ while [ "$kills" -lt 4 ] && [ $((SECONDS - WORKLOAD_START)) -lt 300 ] && [ "$(bo
     if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
       kill -KILL "$pid"
       kills=$((kills + 1))
+      killed_at="$(since_apply)"
       log "kill $kills: SIGKILLed leader $holder ($(bound)/$PODS pods bound)"
       next=$((SECONDS + 8))
     fi
   fi
   sleep 0.2
 done
-limit=$(( $(baseline_seconds) + kills * 20 + 30 ))
+# After the last kill the rest is a handover and at most an undisturbed run.
+limit="$(handover_limit "${killed_at:-0}")"
 wait_all_bound "$limit"
 settle 120
 check_created "$kills"

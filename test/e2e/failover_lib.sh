@@ -228,3 +228,11 @@ wait_for_log() {
 baseline_seconds() {
   [ -f "$BASELINE_FILE" ] && awk '{print $1}' "$BASELINE_FILE" || echo 60
 }
+
+# The time limit for all pods bound: the last disruption's end (seconds after the workload was
+# applied), plus the lease handover (15 s), plus an undisturbed run's time, plus 15 s of slack for
+# the shared machine.
+handover_limit() {
+  echo $(( $1 + 15 + $(baseline_seconds) + 15 ))
+}
+since_apply() { echo $((SECONDS - WORKLOAD_START)); }
