@@ -178,12 +178,14 @@ absl::Status SimulatedKubelet::SyncObjects(const std::vector<kube::ObjectPtr>& i
     if (!running.contains(id)) continue;
     live.emplace(Str(*n, {"metadata", "name"}), n.get());
   }
-  // Instances that have booted register their Node.
+  // Instances that have booted register their Node (and register it again if it is deleted while
+  // the machine runs, as a kubelet does; a registration of the last 30 s is the informer cache
+  // lagging behind, not a deletion).
+  std::erase_if(registered_, [&](const auto& kv) { return now - kv.second > absl::Seconds(30); });
   for (const auto& [id, inst] : running) {
     if (has_node.contains(id) || InstanceBootTime(*inst) > now) continue;
     Keep(first, RegisterNode(*inst));
   }
-  std::erase_if(registered_, [&](const auto& kv) { return now - kv.second > absl::Minutes(10); });
   for (const auto& [name, node] : live) Keep(first, SyncNode(*node));
   std::erase_if(lease_renewed_, [&](const auto& kv) { return !live.contains(kv.first); });
   std::erase_if(status_updated_, [&](const auto& kv) { return !live.contains(kv.first); });

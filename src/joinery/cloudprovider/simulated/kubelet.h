@@ -4,7 +4,8 @@
 // Joinery's controllers) sees live nodes:
 //  - registers the Node once the instance has booted (the launch record's registerAfter): the
 //    Node from the record, with the karpenter.sh/unregistered taint, capacity, allocatable,
-//    nodeInfo, addresses and a Ready condition (as a kubelet configured by Karpenter does);
+//    nodeInfo, addresses and a Ready condition (as a kubelet configured by Karpenter does), and
+//    registers it again if it is deleted while the instance runs, as a kubelet would;
 //  - renews the Node's Lease (coordination.k8s.io/v1, namespace kube-node-lease, named after the
 //    node; holderIdentity = node name, leaseDurationSeconds 40, ownerReference to the Node) every
 //    Options::lease_renew_interval (10 s, the kubelet's default);
