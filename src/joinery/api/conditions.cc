@@ -39,6 +39,12 @@ bool IsTrue(const std::vector<Condition>& conditions, std::string_view type) {
   return c != nullptr && c->status == "True";
 }
 
+bool IsNodeReady(const Node& node) {
+  return std::any_of(node.conditions.begin(), node.conditions.end(), [](const NodeCondition& c) {
+    return c.type == "Ready" && c.status == "True";
+  });
+}
+
 bool RemoveCondition(std::vector<Condition>& conditions, std::string_view type) {
   auto it = std::find_if(conditions.begin(), conditions.end(),
                          [&](const Condition& e) { return e.type == type; });

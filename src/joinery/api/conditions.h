@@ -29,6 +29,9 @@ const Condition* FindCondition(const std::vector<Condition>& conditions, std::st
 // True when the condition of type `type` exists and its status is "True".
 bool IsTrue(const std::vector<Condition>& conditions, std::string_view type);
 
+// True when the Node reports Ready=True (its kubelet is posting ready status).
+bool IsNodeReady(const Node& node);
+
 // Removes the condition of type `type`; returns true when there was one.
 bool RemoveCondition(std::vector<Condition>& conditions, std::string_view type);
 

@@ -7,6 +7,17 @@ namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1'795'942'800);  // 2026-11-29T09:00:00Z
 
+TEST(IsNodeReady, OnlyReadyTrue) {
+  Node node;
+  EXPECT_FALSE(IsNodeReady(node));
+  node.conditions = {{.type = "MemoryPressure", .status = "True"}};
+  EXPECT_FALSE(IsNodeReady(node));
+  node.conditions.push_back({.type = "Ready", .status = "Unknown"});
+  EXPECT_FALSE(IsNodeReady(node));
+  node.conditions.back().status = "True";
+  EXPECT_TRUE(IsNodeReady(node));
+}
+
 TEST(SetCondition, AddsWithTransitionTime) {
   std::vector<Condition> conds;
   EXPECT_TRUE(SetCondition(conds, {.type = "Ready", .status = "False", .reason = "Pending"}, kT0));

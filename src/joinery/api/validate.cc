@@ -1783,4 +1783,6 @@ absl::Status ValidateManifests(const Manifests& m) {
   return ToStatus(lines);
 }
 
+bool IsValidLabelValue(std::string_view value) { return LabelValueErrors(value).empty(); }
+
 }  // namespace joinery::api

@@ -26,6 +26,10 @@ absl::Status ValidatePersistentVolume(const PersistentVolume& pv);
 absl::Status ValidateStorageClass(const StorageClass& sc);
 absl::Status ValidateCSINode(const CSINode& n);
 
+// True when `value` is a valid Kubernetes label value (at most 63 characters of alphanumerics, '-',
+// '_' and '.', starting and ending with an alphanumeric; or empty).
+bool IsValidLabelValue(std::string_view value);
+
 // Validates every object, plus cross-object rules (unique names per kind and namespace).
 // Errors are prefixed with "<file>: <Kind>/<name>: ".
 absl::Status ValidateManifests(const Manifests& m);

@@ -1,6 +1,6 @@
 // FencedCloudProvider: a CloudProvider that launches and terminates only while a fence holds (the
 // leader lease, LeaderElector::HoldsLease). Reads (Get, List, GetInstanceTypes) pass through.
-// A refused Create/Delete returns kCancelled ("not the leader"); nothing reaches the cloud.
+// A refused Create/Delete returns kube::NotLeaderError (kCancelled); nothing reaches the cloud.
 // Thread-safety: as the wrapped provider.
 #pragma once
 
@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "joinery/cloudprovider/cloud_provider.h"
-#include "joinery/common/strings.h"
+#include "joinery/kube/fenced_client.h"
 
 namespace joinery::cloudprovider {
 
@@ -24,11 +24,13 @@ class FencedCloudProvider final : public CloudProvider {
 
   std::string_view Name() const override { return inner_.Name(); }
   absl::StatusOr<api::NodeClaim> Create(const api::NodeClaim& node_claim) override {
-    if (!Held()) return Refused("launch an instance for nodeclaim", node_claim.metadata.name);
+    if (!Held()) {
+      return kube::NotLeaderError("launch an instance for nodeclaim", node_claim.metadata.name);
+    }
     return inner_.Create(node_claim);
   }
   absl::Status Delete(const api::NodeClaim& node_claim) override {
-    if (!Held()) return Refused("terminate instance", node_claim.status.provider_id);
+    if (!Held()) return kube::NotLeaderError("terminate instance", node_claim.status.provider_id);
     return inner_.Delete(node_claim);
   }
   absl::StatusOr<api::NodeClaim> Get(std::string_view provider_id) override {
@@ -42,11 +44,6 @@ class FencedCloudProvider final : public CloudProvider {
 
  private:
   bool Held() const { return !fence_ || fence_(); }
-  static absl::Status Refused(std::string_view what, std::string_view name) {
-    return absl::CancelledError(StrCat("not the leader: refusing to ", what, " ", name,
-                                       " (the leader lease is not held, or was not renewed within "
-                                       "the renew deadline)"));
-  }
 
   CloudProvider& inner_;
   std::function<bool()> fence_;

@@ -11,6 +11,7 @@
 #include "joinery/common/hash.h"
 #include "joinery/api/json.h"
 #include "joinery/api/labels.h"
+#include "joinery/api/validate.h"
 #include "joinery/common/status.h"
 #include "joinery/common/strings.h"
 #include "joinery/scheduling/requirements.h"
@@ -174,15 +175,6 @@ api::NodeClaim Hydrate(const api::NodeClaim& node_claim, const api::NodeClaim& i
   out.status.capacity = instance.status.capacity;
   out.status.allocatable = instance.status.allocatable;
   return out;
-}
-
-bool ValidLabelValue(std::string_view v) {
-  if (v.size() > 63) return false;
-  for (char c : v) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') return false;
-  }
-  return v.empty() || (std::isalnum(static_cast<unsigned char>(v.front())) &&
-                       std::isalnum(static_cast<unsigned char>(v.back())));
 }
 
 std::string OfferingName(const std::string& type, const std::string& zone, const std::string& ct) {
@@ -380,7 +372,7 @@ absl::StatusOr<std::optional<Json>> SimulatedCloudProvider::FindLaunched(
     const api::NodeClaim& node_claim) {
   kube::ListOptions opts;
   opts.label_selector = StrCat(kLabelInstance, "=true");
-  if (ValidLabelValue(node_claim.metadata.name)) {
+  if (api::IsValidLabelValue(node_claim.metadata.name)) {
     opts.label_selector += StrCat(",", kLabelNodeClaim, "=", node_claim.metadata.name);
   }
   auto list = client_.List(kube::resources::ConfigMaps(), options_.instance_namespace, opts);
@@ -668,11 +660,11 @@ absl::StatusOr<api::NodeClaim> SimulatedCloudProvider::Create(const api::NodeCla
           {"architecture", arch}}}}}};
 
   Json obj_labels = {{std::string(kLabelInstance), "true"}};
-  if (ValidLabelValue(node_claim.metadata.name)) {
+  if (api::IsValidLabelValue(node_claim.metadata.name)) {
     obj_labels[std::string(kLabelNodeClaim)] = node_claim.metadata.name;
   }
   if (auto pool = node_claim.metadata.labels.find(api::kLabelNodePool);
-      pool != node_claim.metadata.labels.end() && ValidLabelValue(pool->second)) {
+      pool != node_claim.metadata.labels.end() && api::IsValidLabelValue(pool->second)) {
     obj_labels[std::string(api::kLabelNodePool)] = pool->second;
   }
   Json obj = {{"apiVersion", "v1"},

@@ -83,9 +83,8 @@ absl::StatusOr<Result> GarbageCollection::Reconcile(std::string_view) {
     if (live.count(nc.status.provider_id)) continue;
     // A Node that is still Ready has a running kubelet, whatever the provider's list says (it may
     // lag a launch): as Karpenter, wait for it to stop.
-    if (auto node = cluster_.NodeByProviderID(nc.status.provider_id); node && node->typed &&
-        std::any_of(node->typed->conditions.begin(), node->typed->conditions.end(),
-                    [](const auto& c) { return c.type == "Ready" && c.status == "True"; })) {
+    if (auto node = cluster_.NodeByProviderID(nc.status.provider_id);
+        node && node->typed && api::IsNodeReady(*node->typed)) {
       continue;
     }
     kube::DeleteOptions opts;

@@ -512,10 +512,7 @@ void NodeClaimLifecycle::Initialize(api::NodeClaim& nc, const api::Node& node) {
   const int64_t gen = nc.metadata.generation;
   const absl::Time now = clock_.Now();
   if (api::IsTrue(conds, "Initialized")) return;
-  bool ready = std::any_of(node.conditions.begin(), node.conditions.end(), [](const auto& c) {
-    return c.type == "Ready" && c.status == "True";
-  });
-  if (!ready) {
+  if (!api::IsNodeReady(node)) {
     api::SetCondition(conds, api::MakeCondition("Initialized", "Unknown", "NodeNotReady", "Node status is NotReady", gen), now);
     return;
   }

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "joinery/api/conditions.h"
 #include "joinery/api/labels.h"
 #include "joinery/common/log.h"
 #include "joinery/common/status.h"
@@ -78,10 +79,7 @@ absl::StatusOr<Result> NodeTermination::Reconcile(std::string_view key) {
   // The instance is gone and the Node no longer Ready (its kubelet went with it): nothing is left
   // to drain, as Karpenter decides, so the Node goes at once. A Ready Node has a running kubelet
   // whatever the provider says, and is drained.
-  const bool ready = std::any_of(node.conditions.begin(), node.conditions.end(), [](const auto& c) {
-    return c.type == "Ready" && c.status == "True";
-  });
-  if (!ready && !node.provider_id.empty()) {
+  if (!api::IsNodeReady(node) && !node.provider_id.empty()) {
     auto instance = cloud_.Get(node.provider_id);
     if (!instance.ok() && kube::IsNotFound(instance.status())) {
       RETURN_IF_ERROR(kube::RemoveFinalizer(client_, kube::resources::Nodes(), "",
